@@ -1,0 +1,52 @@
+"""The ``casework`` command: one Typer app, each group of commands in its own module.
+
+Every command module under ``casework.commands`` has a ``register(app)``; this module only
+wires them and turns :class:`~casework.errors.UserError` (and the store's ``CaseError``) into a
+clear message and exit code 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from casework.commands import ALL
+from casework.errors import UserError
+from store.cases import CaseError
+
+app = typer.Typer(
+    name="casework",
+    help="Turn a public office's incoming email into tracked cases, and run the casework day from Slack.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for module in ALL:
+    module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, standalone_mode=False)
+    except (UserError, CaseError) as err:
+        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as err:  # click's usage errors carry their own exit code and message
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""Opening cases and changing them, with every change written to the case's history.
+
+All writes to a case go through these functions so that the history (who, what, when) is
+complete: a Board report "as at" a past date is read from it, and so is Slack's case view.
+They flush but never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from casework.settings import Settings
+from store.enums import Category, EventKind, Status
+from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
+from store.references import next_reference
+from store.types import utcnow
+from store.workdays import LONDON, calendar, local_date
+
+
+class CaseError(ValueError):
+    """A request about a case that cannot be carried out (unknown reference, bad value)."""
+
+
+def get_or_create_correspondent(session: Session, *, email: str, name: str = "") -> Correspondent:
+    email = email.strip().lower()
+    found = session.execute(select(Correspondent).where(Correspondent.email == email)).scalar_one_or_none()  # type: ignore[arg-type]
+    if found is not None:
+        if name and not found.name:
+            found.name = name[:300]
+            session.add(found)
+        return found
+    correspondent = Correspondent(email=email, name=name[:300])
+    session.add(correspondent)
+    session.flush()
+    return correspondent
+
+
+def due_on_for(settings: Settings, *, category: str, received_on: date) -> date:
+    return calendar(settings.closure_dates).due_date(received_on, settings.deadline_days(category))
+
+
+def record_event(
+    session: Session,
+    *,
+    case: Case,
+    kind: EventKind,
+    actor: str,
+    old: str | None = None,
+    new: str | None = None,
+    note: str = "",
+    at: datetime | None = None,
+) -> CaseEvent:
+    assert case.id is not None, "flush the case before recording its history"
+    event = CaseEvent(
+        case_id=case.id, at=at or utcnow(), actor=actor, kind=kind.value, old_value=old, new_value=new, note=note
+    )
+    session.add(event)
+    return event
+
+
+def add_participant(session: Session, *, case: Case, correspondent: Correspondent) -> bool:
+    """Put ``correspondent`` on ``case``; False when they were on it already."""
+    exists = session.execute(
+        select(CaseParticipant.id).where(
+            CaseParticipant.case_id == case.id,  # type: ignore[arg-type]
+            CaseParticipant.correspondent_id == correspondent.id,  # type: ignore[arg-type]
+        )
+    ).first()
+    if exists:
+        return False
+    assert case.id is not None and correspondent.id is not None
+    session.add(CaseParticipant(case_id=case.id, correspondent_id=correspondent.id))
+    return True
+
+
+def open_case(
+    session: Session,
+    *,
+    settings: Settings,
+    category: Category | str,
+    received_at: datetime,
+    subject: str = "",
+    correspondent: Correspondent | None = None,
+    confidence: float | None = None,
+    reasons: list[str] | None = None,
+    needs_triage: bool = False,
+    actor: str = "intake",
+    reference: str | None = None,
+) -> Case:
+    """Log a new case, due on the 20th working day (by category policy) after its receipt."""
+    category = Category(category)
+    received_on = local_date(received_at)
+    case = Case(
+        reference=reference
+        or next_reference(session, prefix=settings.reference_prefix, year=received_on.year),
+        category=category.value,
+        status=Status.OPEN.value,
+        received_at=received_at,
+        received_on=received_on,
+        due_on=due_on_for(settings, category=category.value, received_on=received_on),
+        status_changed_at=received_at,
+        correspondent_id=correspondent.id if correspondent else None,
+        subject=subject[:1000],
+        confidence=confidence,
+        reasons=list(reasons or []),
+        needs_triage=needs_triage,
+    )
+    session.add(case)
+    session.flush()
+    record_event(session, case=case, kind=EventKind.CREATED, actor=actor, new=Status.OPEN.value, at=received_at)
+    if correspondent is not None:
+        add_participant(session, case=case, correspondent=correspondent)
+    return case
+
+
+def set_status(
+    session: Session,
+    *,
+    case: Case,
+    status: Status | str,
+    actor: str,
+    at: datetime | None = None,
+    note: str = "",
+    settings: Settings | None = None,
+) -> bool:
+    """Move ``case`` to ``status``; closing records how long it took, re-opening clears that."""
+    status = Status(status)
+    if case.status == status.value:
+        return False
+    at = at or utcnow()
+    old = case.status
+    case.status = status.value
+    case.status_changed_at = at
+    if status is Status.CLOSED:
+        closures = settings.closure_dates if settings else frozenset()
+        case.closed_at = at
+        case.closed_on = local_date(at)
+        case.days_taken = (case.closed_on - case.received_on).days
+        case.working_days_taken = calendar(closures).working_days_between(case.received_on, case.closed_on)
+    else:
+        case.closed_at = case.closed_on = case.days_taken = case.working_days_taken = None
+    case.updated_at = utcnow()
+    session.add(case)
+    record_event(session, case=case, kind=EventKind.STATUS, actor=actor, old=old, new=status.value, note=note, at=at)
+    return True
+
+
+def set_category(
+    session: Session,
+    *,
+    case: Case,
+    category: Category | str,
+    actor: str,
+    settings: Settings,
+    label_text: str | None = None,
+) -> bool:
+    """Re-categorise ``case``; a person's decision is also stored as a label the classifier learns from."""
+    category = Category(category)
+    if case.category == category.value:
+        return False
+    old = case.category
+    case.category = category.value
+    case.due_on = due_on_for(settings, category=category.value, received_on=case.received_on)
+    case.needs_triage = False
+    case.updated_at = utcnow()
+    session.add(case)
+    record_event(session, case=case, kind=EventKind.CATEGORY, actor=actor, old=old, new=category.value)
+    if label_text is not None:
+        session.add(
+            ClassifierLabel(case_id=case.id, category=category.value, predicted=old, text=label_text, actor=actor)
+        )
+    return True
+
+
+def assign(session: Session, *, case: Case, assignee: str | None, actor: str) -> bool:
+    if case.assignee == assignee:
+        return False
+    old = case.assignee
+    case.assignee = assignee
+    case.updated_at = utcnow()
+    session.add(case)
+    record_event(session, case=case, kind=EventKind.ASSIGN, actor=actor, old=old, new=assignee)
+    return True
+
+
+def link(session: Session, *, case: Case, other: Case, actor: str) -> bool:
+    if case.id == other.id:
+        raise CaseError(f"{case.reference} cannot be linked to itself")
+    if case.linked_case_id == other.id:
+        return False
+    case.linked_case_id = other.id
+    case.updated_at = utcnow()
+    session.add(case)
+    record_event(session, case=case, kind=EventKind.LINK, actor=actor, new=other.reference)
+    return True
+
+
+def get_case(session: Session, reference: str) -> Case | None:
+    return session.execute(select(Case).where(Case.reference == reference.strip().upper())).scalar_one_or_none()  # type: ignore[arg-type]
+
+
+def require_case(session: Session, reference: str) -> Case:
+    case = get_case(session, reference)
+    if case is None:
+        raise CaseError(f"No case has the reference {reference!r}. Check it with `casework export cases`.")
+    return case
+
+
+def history(session: Session, *, case: Case) -> list[CaseEvent]:
+    return list(
+        session.execute(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+def count_cases(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Case)).scalar_one())
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Where a case stands against its due date, as a person would say it."""
+
+    due_on: date
+    working_days_left: int
+    closures: tuple[date, ...]
+
+    @property
+    def overdue(self) -> bool:
+        return self.working_days_left < 0
+
+
+def deadline(case: Case, *, today: date | None = None, settings: Settings | None = None) -> Deadline:
+    today = today or datetime.now(LONDON).date()
+    cal = calendar(settings.closure_dates if settings else frozenset())
+    return Deadline(
+        due_on=case.due_on,
+        working_days_left=cal.working_days_left(today, case.due_on),
+        closures=tuple(cal.closures_before(case.received_on, case.due_on)),
+    )

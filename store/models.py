@@ -1,0 +1,257 @@
+"""Every table of the case store, in one place.
+
+Timestamps are aware UTC (:class:`store.types.UTCDateTime`). Where a report groups by the
+Europe/London *date* of a timestamp, that date is stored beside it (``received_on``,
+``closed_on``, ``started_on``) when the row is written, so that the Board's tables are plain
+indexed GROUP BYs instead of per-row time-zone arithmetic over a million cases.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy.orm import deferred
+from sqlmodel import Field, SQLModel
+
+from store.types import JSONText, UTCDateTime, utcnow
+
+
+def _ts(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Correspondent(SQLModel, table=True):
+    """A person or organisation who writes to the office, known by email address."""
+
+    __tablename__ = "correspondents"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Campaign(SQLModel, table=True):
+    """An organised campaign: many senders, near-identical text, one case."""
+
+    __tablename__ = "campaigns"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(default="", max_length=500)
+    #: the campaign's one case (no foreign key: cases.campaign_id points the other way)
+    case_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Case(SQLModel, table=True):
+    """One piece of casework: what the Board counts and what the 20-working-day clock runs on."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_received_on_category", "received_on", "category"),
+        Index("ix_cases_received_on_status", "received_on", "status"),
+        Index("ix_cases_closed_on", "closed_on"),
+        Index("ix_cases_status_due_on", "status", "due_on"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40, unique=True, index=True)
+    category: str = Field(max_length=32)
+    status: str = Field(max_length=16, default="open")
+    received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    received_on: date = Field(nullable=False)
+    due_on: date = Field(nullable=False)
+    closed_at: datetime | None = _ts()
+    closed_on: date | None = Field(default=None)
+    #: calendar days and UK working days from receipt to closure, kept with the closure
+    days_taken: int | None = Field(default=None)
+    working_days_taken: int | None = Field(default=None)
+    #: when ``status`` last changed: a report "as at" a later date can read ``status`` directly
+    status_changed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    correspondent_id: int | None = Field(default=None, foreign_key="correspondents.id", index=True)
+    subject: str = Field(default="", max_length=1000)
+    assignee: str | None = Field(default=None, max_length=64, index=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    linked_case_id: int | None = Field(default=None, foreign_key="cases.id")
+    confidence: float | None = Field(default=None)
+    reasons: list[str] = Field(default_factory=list, sa_type=JSONText)
+    needs_triage: bool = Field(default=False, index=True)
+    slack_channel: str | None = Field(default=None, max_length=64)
+    slack_ts: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Message(SQLModel, table=True):
+    """One email on a case (or an automatic message that relates to none), with its raw bytes."""
+
+    __tablename__ = "messages"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    message_id: str | None = Field(default=None, max_length=998, index=True)
+    raw_sha256: str = Field(max_length=64, unique=True)
+    direction: str = Field(default="in", max_length=3)
+    correspondent_id: int | None = Field(default=None, foreign_key="correspondents.id", index=True)
+    from_addr: str = Field(default="", max_length=320)
+    from_name: str = Field(default="", max_length=300)
+    to_addrs: list[str] = Field(default_factory=list, sa_type=JSONText)
+    subject: str = Field(default="", max_length=1000)
+    sent_at: datetime | None = _ts()
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    in_reply_to: str | None = Field(default=None, max_length=998)
+    references: list[str] = Field(default_factory=list, sa_type=JSONText)
+    body_text: str = Field(default="")
+    automatic: str | None = Field(default=None, max_length=200)
+    source: str = Field(default="", max_length=500)
+    raw: bytes = Field(sa_column=deferred(Column("raw", LargeBinary, nullable=False)))  # type: ignore[call-overload]
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachments"
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="messages.id", index=True)
+    filename: str = Field(default="", max_length=500)
+    content_type: str = Field(default="application/octet-stream", max_length=200)
+    size: int = 0
+    truncated: bool = False
+    content: bytes | None = Field(default=None, sa_column=deferred(Column("content", LargeBinary)))  # type: ignore[call-overload]
+
+
+class CaseParticipant(SQLModel, table=True):
+    """Everyone on a case: the correspondent, and every sender of a campaign."""
+
+    __tablename__ = "case_participants"
+    __table_args__ = (UniqueConstraint("case_id", "correspondent_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    correspondent_id: int = Field(foreign_key="correspondents.id", index=True)
+    joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class CaseEvent(SQLModel, table=True):
+    """The history of a case: every status, category, assignment or link change, who and when."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    actor: str = Field(default="system", max_length=100)
+    kind: str = Field(max_length=16)
+    old_value: str | None = Field(default=None, max_length=200)
+    new_value: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", max_length=2000)
+
+
+class Call(SQLModel, table=True):
+    """One call to the office's telephone hunt group."""
+
+    __tablename__ = "calls"
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: str = Field(max_length=100, unique=True)
+    started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    started_on: date = Field(index=True)
+    answered_at: datetime | None = _ts()
+    ended_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    outcome: str = Field(max_length=16)
+    wait_s: float = 0.0
+    talk_s: float | None = None
+
+
+class ClassifierLabel(SQLModel, table=True):
+    """A caseworker's decision about a message's category: what the classifier learns from."""
+
+    __tablename__ = "classifier_labels"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    message_pk: int | None = Field(default=None, foreign_key="messages.id")
+    category: str = Field(max_length=32)
+    predicted: str | None = Field(default=None, max_length=32)
+    text: str = Field(default="")
+    actor: str = Field(default="system", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ClassifierModel(SQLModel, table=True):
+    """A trained model snapshot; the newest one is used."""
+
+    __tablename__ = "classifier_models"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    label_count: int = 0
+    data: Any = Field(default=None, sa_type=JSONText)
+
+
+class FingerprintBand(SQLModel, table=True):
+    """Locality-sensitive hash bands of a message's text, to find campaign near-duplicates fast."""
+
+    __tablename__ = "fingerprint_bands"
+    __table_args__ = (Index("ix_fingerprint_bands_band", "band"),)
+    id: int | None = Field(default=None, primary_key=True)
+    band: str = Field(max_length=40)
+    message_pk: int = Field(foreign_key="messages.id", index=True)
+
+
+class OutboxItem(SQLModel, table=True):
+    """Something to send (Slack post, DM, email acknowledgement), recorded before it is sent.
+
+    ``key`` is the idempotency key (e.g. ``warn:WMOPC-2013-000123:5:2013-04-10``): a second
+    attempt to enqueue the same notification finds the row and does nothing.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=32)
+    target: str = Field(default="", max_length=320)
+    payload: Any = Field(default=None, sa_type=JSONText)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    claimed_until: datetime | None = _ts()
+    sent_at: datetime | None = _ts()
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=2000)
+    result: Any = Field(default=None, sa_type=JSONText)
+
+
+class QuarantinedMessage(SQLModel, table=True):
+    """A message that could not be logged, kept whole with the reason, until retried."""
+
+    __tablename__ = "quarantine"
+    id: int | None = Field(default=None, primary_key=True)
+    raw_sha256: str = Field(max_length=64, index=True)
+    raw: bytes = Field(sa_column=deferred(Column("raw", LargeBinary, nullable=False)))  # type: ignore[call-overload]
+    reason: str = Field(max_length=2000)
+    source: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    retries: int = 0
+    resolved_at: datetime | None = _ts()
+
+
+class MailboxState(SQLModel, table=True):
+    """How far the poller has read one IMAP folder (reset when UIDVALIDITY changes)."""
+
+    __tablename__ = "mailbox_state"
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=500, unique=True)
+    uidvalidity: int = 0
+    last_uid: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Lease(SQLModel, table=True):
+    """A named lock with an expiry, for single-instance jobs where no advisory lock exists (SQLite)."""
+
+    __tablename__ = "leases"
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last number used for each prefix and year of case references."""
+
+    __tablename__ = "reference_counters"
+    scope: str = Field(primary_key=True, max_length=60)
+    last_number: int = 0

@@ -1,0 +1,116 @@
+"""The outbox: every notification is a row before it is a request.
+
+Intake, the bot and the scheduler never send to Slack or SMTP directly. They ``enqueue`` a row
+whose ``key`` says what it is (``triage:WMOPC-2013-000123``, ``warn:…:5:2013-04-10``) in the
+same transaction as the change that caused it; a sender drains the table. A duplicate key is
+ignored, so a restart or a second instance cannot send the same thing twice, and a Slack or
+SMTP outage only delays the rows (``next_attempt_at`` backs off) without losing them.
+Claiming uses ``claimed_until`` with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
+instances draining at once never both take a row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from store.models import OutboxItem
+from store.types import utcnow
+
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    target: str = "",
+    payload: dict[str, Any] | None = None,
+    case_id: int | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Record a notification; False when one with this key was recorded before."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "target": target,
+        "payload": payload or {},
+        "case_id": case_id,
+        "created_at": utcnow(),
+        "next_attempt_at": not_before or utcnow(),
+        "attempts": 0,
+        "last_error": "",
+    }
+    dialect = session.get_bind().dialect.name
+    table = OutboxItem.__table__  # type: ignore[attr-defined]
+    if dialect == "postgresql":
+        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    else:
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    result = session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim(session: Session, *, limit: int = 20, lease: timedelta = timedelta(minutes=2),
+          kinds: tuple[str, ...] | None = None) -> list[OutboxItem]:
+    """Take up to ``limit`` due rows for sending; the caller commits right after."""
+    now = utcnow()
+    query = (
+        select(OutboxItem)
+        .where(
+            OutboxItem.sent_at.is_(None),  # type: ignore[union-attr]
+            OutboxItem.next_attempt_at <= now,  # type: ignore[arg-type]
+            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),  # type: ignore[union-attr,operator]
+        )
+        .order_by(OutboxItem.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    if kinds:
+        query = query.where(OutboxItem.kind.in_(kinds))  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    items = list(session.execute(query).scalars())
+    for item in items:
+        item.claimed_until = now + lease
+        item.attempts += 1
+        session.add(item)
+    session.flush()
+    return items
+
+
+def mark_sent(session: Session, *, item: OutboxItem, result: Any = None) -> None:
+    item.sent_at = utcnow()
+    item.claimed_until = None
+    item.result = result
+    item.last_error = ""
+    session.add(item)
+
+
+def mark_failed(session: Session, *, item: OutboxItem, error: str, retry_after: float | None = None) -> None:
+    """Put the row back with a back-off (Slack's ``Retry-After`` when it gave one)."""
+    delay = timedelta(seconds=retry_after) if retry_after else min(
+        MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(item.attempts, 10))
+    )
+    item.claimed_until = None
+    item.next_attempt_at = utcnow() + delay
+    item.last_error = error[:2000]
+    session.add(item)
+
+
+def pending_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(
+        session.execute(select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))).scalar_one()  # type: ignore[union-attr]
+    )
+
+
+def release_all(session: Session) -> None:
+    """Forget claims (used at start-up, after a crash left rows claimed by a dead process)."""
+    session.execute(update(OutboxItem).where(OutboxItem.sent_at.is_(None)).values(claimed_until=None))  # type: ignore[union-attr]

@@ -1,0 +1,49 @@
+"""Human-friendly, unique case references such as ``WMOPC-2013-000123``.
+
+Numbers come from a counter row per prefix and year, taken under a row lock on PostgreSQL
+(``SELECT … FOR UPDATE``) and inside the single-writer transaction on SQLite, so two
+instances never hand out the same number.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from store.models import ReferenceCounter
+
+
+def next_reference(session: Session, *, prefix: str, year: int) -> str:
+    scope = f"{prefix}-{year}"
+    for _attempt in range(5):
+        counter = session.execute(
+            select(ReferenceCounter).where(ReferenceCounter.scope == scope).with_for_update()  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+        if counter is None:
+            try:
+                with session.begin_nested():
+                    counter = ReferenceCounter(scope=scope, last_number=0)
+                    session.add(counter)
+                    session.flush()
+            except IntegrityError:
+                continue  # another instance created it first: lock theirs
+        counter.last_number += 1
+        session.add(counter)
+        session.flush()
+        return f"{scope}-{counter.last_number:06d}"
+    raise RuntimeError(f"could not allocate a reference for {scope}")
+
+
+def bump_past(session: Session, *, reference: str) -> None:
+    """After importing ``reference`` from history, make sure new numbers never collide with it."""
+    parts = reference.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return
+    scope, number = f"{parts[0]}-{parts[1]}", int(parts[2])
+    counter = session.get(ReferenceCounter, scope)
+    if counter is None:
+        session.add(ReferenceCounter(scope=scope, last_number=number))
+    elif counter.last_number < number:
+        counter.last_number = number
+        session.add(counter)
