@@ -1,0 +1,114 @@
+"""Demo data: a year of invented casework and telephone calls, so casework runs with no accounts.
+
+The figures follow the shape of the 2013 Board report (about 120 cases a month, mostly
+correspondence and complaints, campaigns of many senders counted once, a little over 100
+calls a week, most answered within three rings) but every person and address is invented
+(``example.org``). The generator is seeded, so the same day always gives the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from store.enums import Category, Status
+from store.imports import _CaseRow
+from store.workdays import LONDON, calendar, is_working_day
+
+CATEGORY_WEIGHTS = {
+    Category.CORRESPONDENCE: 70,
+    Category.COMPLAINT: 22,
+    Category.FOI: 4,
+    Category.CAMPAIGN: 1,
+    Category.OFFICER_CORRESPONDENCE: 2,
+    Category.CONSULTATION: 1,
+}
+SUBJECTS = {
+    Category.CORRESPONDENCE: ["Police and Crime Plan priorities", "Congratulations on your election", "PCSO numbers",
+                              "Invitation to our community meeting", "Metal theft", "Speeding on our road"],
+    Category.COMPLAINT: ["Complaint about officer conduct", "Delay in PSD investigation",
+                         "Appeal against complaint outcome", "Handling of my burglary report"],
+    Category.FOI: ["Freedom of Information request: staff costs", "Request for gifts and hospitality register",
+                   "Information request: stop and search figures"],
+    Category.CAMPAIGN: ["Do not privatise the police", "Tackle child sexual exploitation", "Fight wildlife crime"],
+    Category.OFFICER_CORRESPONDENCE: ["Shift pattern and childcare", "Rest days cancelled", "Body armour fit"],
+    Category.CONSULTATION: ["Precept survey response", "Estates review response"],
+}
+FIRST = ["sam", "alex", "priya", "jo", "mohammed", "kate", "daniel", "amrit", "lucy", "tom", "grace", "imran"]
+
+
+def demo_period(today: date, months: int = 12) -> tuple[date, date]:
+    start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for _ in range(months - 2):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start, today
+
+
+def _moment(day: date, rng: random.Random) -> datetime:
+    local = datetime.combine(day, time(8, 0), tzinfo=LONDON) + timedelta(minutes=rng.randint(0, 9 * 60))
+    return local.astimezone(UTC)
+
+
+def demo_cases(today: date, *, prefix: str = "DEMO") -> list[_CaseRow]:
+    """About 120 cases a month for the last twelve months, as they stand ``today``."""
+    rng = random.Random(f"casework-demo-{today.isoformat()}")
+    start, _ = demo_period(today)
+    cal = calendar()
+    rows: list[_CaseRow] = []
+    day, serial = start, 0
+    categories, weights = zip(*CATEGORY_WEIGHTS.items(), strict=True)
+    while day <= today:
+        for _ in range(rng.randint(4, 8) if is_working_day(day) else rng.randint(0, 1)):
+            serial += 1
+            category = rng.choices(categories, weights)[0]
+            received = _moment(day, rng)
+            # Closure time: most within the deadline, a long tail waiting on the force.
+            taken = int(rng.expovariate(1 / 22)) + 1
+            closed_on = cal.add_working_days(day, max(1, int(taken * 5 / 7)))
+            if closed_on <= today and rng.random() < 0.93:
+                status, closed_at = Status.CLOSED.value, max(_moment(closed_on, rng), received + timedelta(hours=1))
+            else:
+                status = rng.choices([Status.OPEN.value, Status.IN_PROGRESS.value, Status.MONITORING.value],
+                                     [3, 4, 2])[0]
+                closed_at = None
+            person = f"{rng.choice(FIRST)}{rng.randint(1, 999)}@home.example.org"
+            rows.append(_CaseRow(f"{prefix}-{received.year}-{serial:06d}", received, category.value, status,
+                                 closed_at, person, rng.choice(SUBJECTS[category])))
+        day += timedelta(days=1)
+    return rows
+
+
+def demo_calls(today: date) -> list[dict[str, Any]]:
+    """About 110 calls a week on working days over the same twelve months."""
+    rng = random.Random(f"casework-calls-{today.isoformat()}")
+    start, _ = demo_period(today)
+    rows: list[dict[str, Any]] = []
+    day = start
+    while day <= today:
+        if is_working_day(day):
+            for n in range(rng.randint(14, 30)):
+                started = _moment(day, rng)
+                roll = rng.random()
+                wait = rng.choice([2, 3, 4, 5, 5, 6, 7, 8]) if roll < 0.95 else rng.randint(10, 40)
+                if roll < 0.965:
+                    answered = started + timedelta(seconds=wait)
+                    ended = answered + timedelta(seconds=rng.randint(30, 400))
+                    outcome = "answered"
+                elif roll < 0.998:
+                    answered, ended, outcome = None, started + timedelta(seconds=rng.randint(3, 40)), "abandoned"
+                else:
+                    answered, ended, outcome = None, started, "busy"
+                wait_s = (answered - started).total_seconds() if answered else (ended - started).total_seconds()
+                rows.append({
+                    "call_id": f"DEMO-{day:%Y%m%d}-{n:04d}",
+                    "started_at": started,
+                    "started_on": day,
+                    "answered_at": answered,
+                    "ended_at": ended,
+                    "outcome": outcome,
+                    "wait_s": 0.0 if outcome == "busy" else wait_s,
+                    "talk_s": (ended - answered).total_seconds() if answered else None,
+                })
+        day += timedelta(days=1)
+    return rows
