@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     # --- general -------------------------------------------------------------------------
     environment: Literal["development", "production"] = "development"
     office_name: str = "Office of the Police and Crime Commissioner"
-    timezone: str = "Europe/London"
     database_url: str = "sqlite:///casework.db"
     reference_prefix: str = "WMOPC"
     log_level: str = "INFO"
