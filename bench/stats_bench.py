@@ -26,13 +26,17 @@ from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from store.db import make_engine, session_scope, upgrade  # noqa: E402
-from store.models import Call, Case  # noqa: E402
-from store.stats import board_tables  # noqa: E402
-from store.workdays import calendar, local_date  # noqa: E402
+from store.db import make_engine, session_scope, upgrade
+from store.models import Call, Case
+from store.stats import board_tables
+from store.workdays import calendar, local_date
 
-CATEGORIES = ["correspondence"] * 70 + ["complaint"] * 22 + ["foi"] * 4 + ["campaign", "officer_correspondence",
-                                                                           "consultation"] * 2
+CATEGORIES = (
+    ["correspondence"] * 70
+    + ["complaint"] * 22
+    + ["foi"] * 4
+    + ["campaign", "officer_correspondence", "consultation"] * 2
+)
 FIRST_DAY = date(2019, 1, 1)
 YEARS = 5
 
@@ -50,16 +54,26 @@ def synthetic_cases(offset: int, size: int, total: int, rng: random.Random) -> l
         closed = rng.random() < 0.9
         closed_at = received + timedelta(days=rng.randint(1, 90)) if closed else None
         closed_on = local_date(closed_at) if closed_at else None
-        rows.append({
-            "reference": f"B-{i:08d}", "category": category,
-            "status": "closed" if closed else rng.choice(["open", "in_progress", "monitoring"]),
-            "received_at": received, "received_on": received_on,
-            "due_on": cal.due_date(received_on), "closed_at": closed_at, "closed_on": closed_on,
-            "days_taken": (closed_on - received_on).days if closed_on else None,
-            "working_days_taken": cal.working_days_between(received_on, closed_on) if closed_on else None,
-            "status_changed_at": closed_at or received, "subject": "Synthetic", "reasons": [],
-            "needs_triage": False, "created_at": now, "updated_at": now,
-        })
+        rows.append(
+            {
+                "reference": f"B-{i:08d}",
+                "category": category,
+                "status": "closed" if closed else rng.choice(["open", "in_progress", "monitoring"]),
+                "received_at": received,
+                "received_on": received_on,
+                "due_on": cal.due_date(received_on),
+                "closed_at": closed_at,
+                "closed_on": closed_on,
+                "days_taken": (closed_on - received_on).days if closed_on else None,
+                "working_days_taken": cal.working_days_between(received_on, closed_on) if closed_on else None,
+                "status_changed_at": closed_at or received,
+                "subject": "Synthetic",
+                "reasons": [],
+                "needs_triage": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     return rows
 
 
@@ -72,14 +86,23 @@ def synthetic_calls(rng: random.Random) -> list[dict]:
         if day.weekday() < 5:
             for _ in range(22):
                 n += 1
-                started = datetime(day.year, day.month, day.day, 9, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 480))
+                started = datetime(day.year, day.month, day.day, 9, tzinfo=UTC) + timedelta(
+                    minutes=rng.randint(0, 480)
+                )
                 wait = rng.randint(1, 15)
                 answered = rng.random() < 0.95
-                rows.append({"call_id": f"B{n}", "started_at": started, "started_on": day,
-                             "answered_at": started + timedelta(seconds=wait) if answered else None,
-                             "ended_at": started + timedelta(seconds=wait + (120 if answered else 0)),
-                             "outcome": "answered" if answered else "abandoned",
-                             "wait_s": float(wait), "talk_s": 120.0 if answered else None})
+                rows.append(
+                    {
+                        "call_id": f"B{n}",
+                        "started_at": started,
+                        "started_on": day,
+                        "answered_at": started + timedelta(seconds=wait) if answered else None,
+                        "ended_at": started + timedelta(seconds=wait + (120 if answered else 0)),
+                        "outcome": "answered" if answered else "abandoned",
+                        "wait_s": float(wait),
+                        "talk_s": 120.0 if answered else None,
+                    }
+                )
         day += timedelta(days=1)
     return rows
 
@@ -106,8 +129,11 @@ def load(url: str, n: int) -> None:
 
 def hand_sql(dialect: str, start: date, end: date, as_of: date) -> list[str]:
     month = "strftime('%Y-%m', {})" if dialect == "sqlite" else "to_char({}, 'YYYY-MM')"
-    week = ("date(started_on, '-' || ((cast(strftime('%w', started_on) as integer) + 6) % 7) || ' days')"
-            if dialect == "sqlite" else "date_trunc('week', started_on)")
+    week = (
+        "date(started_on, '-' || ((cast(strftime('%w', started_on) as integer) + 6) % 7) || ' days')"
+        if dialect == "sqlite"
+        else "date_trunc('week', started_on)"
+    )
     r, c = month.format("received_on"), month.format("closed_on")
     rng = f"'{start}' AND '{end}'"
     return [
@@ -116,9 +142,11 @@ def hand_sql(dialect: str, start: date, end: date, as_of: date) -> list[str]:
         f"WHERE received_on BETWEEN {rng} GROUP BY 1, 2",
         f"SELECT {c}, count(*), sum(days_taken), sum(CASE WHEN days_taken <= 28 THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN days_taken <= 28 THEN days_taken ELSE 0 END), sum(working_days_taken), "
-        f"sum(CASE WHEN closed_on <= due_on THEN 1 ELSE 0 END) FROM cases WHERE closed_on BETWEEN {rng} GROUP BY 1",
-        f"SELECT {week}, outcome, count(*), sum(wait_s), sum(talk_s), sum(CASE WHEN wait_s <= 9 THEN 1 ELSE 0 END) "
-        f"FROM calls WHERE started_on BETWEEN {rng} GROUP BY 1, 2",
+        f"sum(CASE WHEN closed_on <= due_on THEN 1 ELSE 0 END) FROM cases "
+        f"WHERE closed_on BETWEEN {rng} GROUP BY 1",
+        f"SELECT {week}, outcome, count(*), sum(wait_s), sum(talk_s), "
+        f"sum(CASE WHEN wait_s <= 9 THEN 1 ELSE 0 END) FROM calls "
+        f"WHERE started_on BETWEEN {rng} GROUP BY 1, 2",
     ]
 
 
@@ -146,7 +174,9 @@ def run(url: str, label: str, repeat: int) -> None:
                 conn.execute(text(sql)).all()
 
     t_hand, t_ours = timed(theirs, repeat), timed(ours, repeat)
-    print(f"| {label} | {t_hand * 1000:.0f} ms | {t_ours * 1000:.0f} ms | {t_ours / t_hand:.2f} |", flush=True)
+    print(
+        f"| {label} | {t_hand * 1000:.0f} ms | {t_ours * 1000:.0f} ms | {t_ours / t_hand:.2f} |", flush=True
+    )
     engine.dispose()
 
 
@@ -157,7 +187,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    cpu = subprocess.run(["sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo"], capture_output=True, text=True)
+    cpu = subprocess.run(
+        ["sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo"], capture_output=True, text=True
+    )
     print(f"machine: {' / '.join(cpu.stdout.split(chr(10))[:2])}; cases: {args.cases:,}")
     print("| backend | hand SQL GROUP BY | board_tables | ratio |\n|---|---|---|---|")
     if args.backend in ("sqlite", "both"):

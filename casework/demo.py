@@ -25,14 +25,35 @@ CATEGORY_WEIGHTS = {
     Category.CONSULTATION: 1,
 }
 SUBJECTS = {
-    Category.CORRESPONDENCE: ["Police and Crime Plan priorities", "Congratulations on your election", "PCSO numbers",
-                              "Invitation to our community meeting", "Metal theft", "Speeding on our road"],
-    Category.COMPLAINT: ["Complaint about officer conduct", "Delay in PSD investigation",
-                         "Appeal against complaint outcome", "Handling of my burglary report"],
-    Category.FOI: ["Freedom of Information request: staff costs", "Request for gifts and hospitality register",
-                   "Information request: stop and search figures"],
-    Category.CAMPAIGN: ["Do not privatise the police", "Tackle child sexual exploitation", "Fight wildlife crime"],
-    Category.OFFICER_CORRESPONDENCE: ["Shift pattern and childcare", "Rest days cancelled", "Body armour fit"],
+    Category.CORRESPONDENCE: [
+        "Police and Crime Plan priorities",
+        "Congratulations on your election",
+        "PCSO numbers",
+        "Invitation to our community meeting",
+        "Metal theft",
+        "Speeding on our road",
+    ],
+    Category.COMPLAINT: [
+        "Complaint about officer conduct",
+        "Delay in PSD investigation",
+        "Appeal against complaint outcome",
+        "Handling of my burglary report",
+    ],
+    Category.FOI: [
+        "Freedom of Information request: staff costs",
+        "Request for gifts and hospitality register",
+        "Information request: stop and search figures",
+    ],
+    Category.CAMPAIGN: [
+        "Do not privatise the police",
+        "Tackle child sexual exploitation",
+        "Fight wildlife crime",
+    ],
+    Category.OFFICER_CORRESPONDENCE: [
+        "Shift pattern and childcare",
+        "Rest days cancelled",
+        "Body armour fit",
+    ],
     Category.CONSULTATION: ["Precept survey response", "Estates review response"],
 }
 FIRST = ["sam", "alex", "priya", "jo", "mohammed", "kate", "daniel", "amrit", "lucy", "tom", "grace", "imran"]
@@ -67,14 +88,27 @@ def demo_cases(today: date, *, prefix: str = "DEMO") -> list[_CaseRow]:
             taken = int(rng.expovariate(1 / 22)) + 1
             closed_on = cal.add_working_days(day, max(1, int(taken * 5 / 7)))
             if closed_on <= today and rng.random() < 0.93:
-                status, closed_at = Status.CLOSED.value, max(_moment(closed_on, rng), received + timedelta(hours=1))
+                status, closed_at = (
+                    Status.CLOSED.value,
+                    max(_moment(closed_on, rng), received + timedelta(hours=1)),
+                )
             else:
-                status = rng.choices([Status.OPEN.value, Status.IN_PROGRESS.value, Status.MONITORING.value],
-                                     [3, 4, 2])[0]
+                status = rng.choices(
+                    [Status.OPEN.value, Status.IN_PROGRESS.value, Status.MONITORING.value], [3, 4, 2]
+                )[0]
                 closed_at = None
             person = f"{rng.choice(FIRST)}{rng.randint(1, 999)}@home.example.org"
-            rows.append(_CaseRow(f"{prefix}-{received.year}-{serial:06d}", received, category.value, status,
-                                 closed_at, person, rng.choice(SUBJECTS[category])))
+            rows.append(
+                _CaseRow(
+                    f"{prefix}-{received.year}-{serial:06d}",
+                    received,
+                    category.value,
+                    status,
+                    closed_at,
+                    person,
+                    rng.choice(SUBJECTS[category]),
+                )
+            )
         day += timedelta(days=1)
     return rows
 
@@ -96,19 +130,27 @@ def demo_calls(today: date) -> list[dict[str, Any]]:
                     ended = answered + timedelta(seconds=rng.randint(30, 400))
                     outcome = "answered"
                 elif roll < 0.998:
-                    answered, ended, outcome = None, started + timedelta(seconds=rng.randint(3, 40)), "abandoned"
+                    answered, ended, outcome = (
+                        None,
+                        started + timedelta(seconds=rng.randint(3, 40)),
+                        "abandoned",
+                    )
                 else:
                     answered, ended, outcome = None, started, "busy"
-                wait_s = (answered - started).total_seconds() if answered else (ended - started).total_seconds()
-                rows.append({
-                    "call_id": f"DEMO-{day:%Y%m%d}-{n:04d}",
-                    "started_at": started,
-                    "started_on": day,
-                    "answered_at": answered,
-                    "ended_at": ended,
-                    "outcome": outcome,
-                    "wait_s": 0.0 if outcome == "busy" else wait_s,
-                    "talk_s": (ended - answered).total_seconds() if answered else None,
-                })
+                wait_s = (
+                    (answered - started).total_seconds() if answered else (ended - started).total_seconds()
+                )
+                rows.append(
+                    {
+                        "call_id": f"DEMO-{day:%Y%m%d}-{n:04d}",
+                        "started_at": started,
+                        "started_on": day,
+                        "answered_at": answered,
+                        "ended_at": ended,
+                        "outcome": outcome,
+                        "wait_s": 0.0 if outcome == "busy" else wait_s,
+                        "talk_s": (ended - answered).total_seconds() if answered else None,
+                    }
+                )
         day += timedelta(days=1)
     return rows

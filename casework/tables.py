@@ -11,20 +11,47 @@ from store.enums import Category
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "categories": [("month", "Month")] + [(c.value, c.label) for c in Category] + [("total", "Total")],
-    "statuses": [("month", "Month"), ("open", "Open"), ("in_progress", "In progress"),
-                 ("monitoring", "Monitoring"), ("closed", "Closed"), ("total", "Total")],
-    "closure_times": [("month", "Month closed"), ("closed", "Cases"), ("avg_days", "Avg days"),
-                      ("within_28", "≤28 days"), ("pct_within_28", "% ≤28"),
-                      ("avg_days_within_28", "Avg ≤28"), ("avg_days_over_28", "Avg >28"),
-                      ("avg_working_days", "Avg working days"), ("within_deadline", "In deadline"),
-                      ("pct_within_deadline", "% in deadline")],
-    "aged_unclosed": [("month", "Month"), ("open", "Open"), ("in_progress", "In progress"),
-                      ("monitoring", "Monitoring"), ("total", "Total")],
-    "calls": [("week_commencing", "Week commencing"), ("received", "Received"), ("within_target", "In target"),
-              ("over_target", "Over target"), ("unanswered", "Unanswered"), ("busy", "Busy"),
-              ("avg_response_s", "Avg response s"), ("avg_unanswered_s", "Avg unanswered s"),
-              ("avg_talk_s", "Avg talk s"), ("pct_answered", "% answered"),
-              ("pct_within_target", "% in target"), ("holiday", "Bank holiday")],
+    "statuses": [
+        ("month", "Month"),
+        ("open", "Open"),
+        ("in_progress", "In progress"),
+        ("monitoring", "Monitoring"),
+        ("closed", "Closed"),
+        ("total", "Total"),
+    ],
+    "closure_times": [
+        ("month", "Month closed"),
+        ("closed", "Cases"),
+        ("avg_days", "Avg days"),
+        ("within_28", "≤28 days"),
+        ("pct_within_28", "% ≤28"),
+        ("avg_days_within_28", "Avg ≤28"),
+        ("avg_days_over_28", "Avg >28"),
+        ("avg_working_days", "Avg working days"),
+        ("within_deadline", "In deadline"),
+        ("pct_within_deadline", "% in deadline"),
+    ],
+    "aged_unclosed": [
+        ("month", "Month"),
+        ("open", "Open"),
+        ("in_progress", "In progress"),
+        ("monitoring", "Monitoring"),
+        ("total", "Total"),
+    ],
+    "calls": [
+        ("week_commencing", "Week commencing"),
+        ("received", "Received"),
+        ("within_target", "In target"),
+        ("over_target", "Over target"),
+        ("unanswered", "Unanswered"),
+        ("busy", "Busy"),
+        ("avg_response_s", "Avg response s"),
+        ("avg_unanswered_s", "Avg unanswered s"),
+        ("avg_talk_s", "Avg talk s"),
+        ("pct_answered", "% answered"),
+        ("pct_within_target", "% in target"),
+        ("holiday", "Bank holiday"),
+    ],
 }
 
 TITLES = {
@@ -50,8 +77,12 @@ def render(tables: dict[str, Any], console: Console | None = None) -> None:
     for name, columns in COLUMNS.items():
         table = Table(title=TITLES[name].format(as_of=tables["as_of"]), title_justify="left")
         for key, heading in columns:
-            table.add_column(heading, justify="left" if key in ("month", "week_commencing", "holiday") else "right")
+            table.add_column(
+                heading, justify="left" if key in ("month", "week_commencing", "holiday") else "right"
+            )
         for row in tables[name]:
-            table.add_row(*(cell(row.get(key)) if key != "holiday" else row.get(key, "") for key, _ in columns),
-                          style="bold" if row.get("month", row.get("week_commencing")) == "total" else None)
+            table.add_row(
+                *(cell(row.get(key)) if key != "holiday" else row.get(key, "") for key, _ in columns),
+                style="bold" if row.get("month", row.get("week_commencing")) == "total" else None,
+            )
         console.print(table)

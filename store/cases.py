@@ -56,7 +56,13 @@ def record_event(
 ) -> CaseEvent:
     assert case.id is not None, "flush the case before recording its history"
     event = CaseEvent(
-        case_id=case.id, at=at or utcnow(), actor=actor, kind=kind.value, old_value=old, new_value=new, note=note
+        case_id=case.id,
+        at=at or utcnow(),
+        actor=actor,
+        kind=kind.value,
+        old_value=old,
+        new_value=new,
+        note=note,
     )
     session.add(event)
     return event
@@ -111,7 +117,9 @@ def open_case(
     )
     session.add(case)
     session.flush()
-    record_event(session, case=case, kind=EventKind.CREATED, actor=actor, new=Status.OPEN.value, at=received_at)
+    record_event(
+        session, case=case, kind=EventKind.CREATED, actor=actor, new=Status.OPEN.value, at=received_at
+    )
     if correspondent is not None:
         add_participant(session, case=case, correspondent=correspondent)
     return case
@@ -145,7 +153,9 @@ def set_status(
         case.closed_at = case.closed_on = case.days_taken = case.working_days_taken = None
     case.updated_at = utcnow()
     session.add(case)
-    record_event(session, case=case, kind=EventKind.STATUS, actor=actor, old=old, new=status.value, note=note, at=at)
+    record_event(
+        session, case=case, kind=EventKind.STATUS, actor=actor, old=old, new=status.value, note=note, at=at
+    )
     return True
 
 
@@ -171,7 +181,9 @@ def set_category(
     record_event(session, case=case, kind=EventKind.CATEGORY, actor=actor, old=old, new=category.value)
     if label_text is not None:
         session.add(
-            ClassifierLabel(case_id=case.id, category=category.value, predicted=old, text=label_text, actor=actor)
+            ClassifierLabel(
+                case_id=case.id, category=category.value, predicted=old, text=label_text, actor=actor
+            )
         )
     return True
 
@@ -200,7 +212,9 @@ def link(session: Session, *, case: Case, other: Case, actor: str) -> bool:
 
 
 def get_case(session: Session, reference: str) -> Case | None:
-    return session.execute(select(Case).where(Case.reference == reference.strip().upper())).scalar_one_or_none()  # type: ignore[arg-type]
+    return session.execute(
+        select(Case).where(Case.reference == reference.strip().upper())
+    ).scalar_one_or_none()  # type: ignore[arg-type]
 
 
 def require_case(session: Session, reference: str) -> Case:

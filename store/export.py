@@ -11,7 +11,16 @@ from sqlmodel import Session
 
 from store.models import Case, CaseParticipant, Correspondent, Message
 
-EXPORT_FIELDS = ["reference", "category", "status", "received_at", "due_on", "closed_at", "message_ids", "participants"]
+EXPORT_FIELDS = [
+    "reference",
+    "category",
+    "status",
+    "received_at",
+    "due_on",
+    "closed_at",
+    "message_ids",
+    "participants",
+]
 PAGE = 2000
 
 
@@ -19,10 +28,22 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
     """Every case in reference order, read a page at a time so memory stays flat."""
     last_id = 0
     while True:
-        cases = list(session.execute(
-            select(Case.id, Case.reference, Case.category, Case.status, Case.received_at, Case.due_on, Case.closed_at)
-            .where(Case.id > last_id).order_by(Case.id).limit(PAGE)  # type: ignore[arg-type, operator]
-        ).all())
+        cases = list(
+            session.execute(
+                select(
+                    Case.id,
+                    Case.reference,
+                    Case.category,
+                    Case.status,
+                    Case.received_at,
+                    Case.due_on,
+                    Case.closed_at,
+                )
+                .where(Case.id > last_id)
+                .order_by(Case.id)
+                .limit(PAGE)  # type: ignore[arg-type, operator]
+            ).all()
+        )
         if not cases:
             return
         ids = [c.id for c in cases]
@@ -37,7 +58,8 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
         for case_id, email in session.execute(
             select(CaseParticipant.case_id, Correspondent.email)
             .join(Correspondent, Correspondent.id == CaseParticipant.correspondent_id)  # type: ignore[arg-type]
-            .where(CaseParticipant.case_id.in_(ids)).order_by(CaseParticipant.id)  # type: ignore[attr-defined, arg-type]
+            .where(CaseParticipant.case_id.in_(ids))
+            .order_by(CaseParticipant.id)  # type: ignore[attr-defined, arg-type]
         ):
             if email not in participants[case_id]:
                 participants[case_id].append(email)

@@ -29,7 +29,15 @@ from store.references import bump_past
 from store.types import utcnow
 from store.workdays import calendar, local_date
 
-CASE_HEADER = ("reference", "received_at", "category", "status", "closed_at", "correspondent_email", "subject")
+CASE_HEADER = (
+    "reference",
+    "received_at",
+    "category",
+    "status",
+    "closed_at",
+    "correspondent_email",
+    "subject",
+)
 CALL_HEADER = ("call_id", "started_at", "answered_at", "ended_at", "outcome")
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 BATCH = 5000
@@ -77,7 +85,9 @@ def _timestamp(value: str, name: str, *, required: bool = True) -> datetime | No
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{name} {value!r} is not an ISO 8601 timestamp (e.g. 2013-03-15T10:30:00+00:00)") from None
+        raise ValueError(
+            f"{name} {value!r} is not an ISO 8601 timestamp (e.g. 2013-03-15T10:30:00+00:00)"
+        ) from None
     if moment.tzinfo is None:
         raise ValueError(f"{name} {value!r} has no UTC offset (write e.g. +00:00 or +01:00)")
     return moment.astimezone(UTC)
@@ -98,7 +108,9 @@ def read_csv(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, dict[st
     except FileNotFoundError:
         raise ImportRejected(path.name, [RowError(0, f"{path} does not exist")]) from None
     except UnicodeDecodeError as err:
-        raise ImportRejected(path.name, [RowError(0, f"{path} is not UTF-8 text ({err.reason}); save it as UTF-8 CSV")]) from None
+        raise ImportRejected(
+            path.name, [RowError(0, f"{path} is not UTF-8 text ({err.reason}); save it as UTF-8 CSV")]
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     found = tuple(name.strip() for name in (reader.fieldnames or ()))
     missing = [name for name in header if name not in found]
@@ -145,7 +157,9 @@ def _parse_case(row: dict[str, str]) -> _CaseRow:
     email = row.get("correspondent_email", "").strip().lower()
     if email and not EMAIL.match(email):
         raise ValueError(f"correspondent_email {email!r} is not an email address")
-    return _CaseRow(reference.upper(), received_at, category, status, closed_at, email, row.get("subject", "").strip())
+    return _CaseRow(
+        reference.upper(), received_at, category, status, closed_at, email, row.get("subject", "").strip()
+    )
 
 
 def check_cases(path: Path) -> list[tuple[int, _CaseRow]]:
@@ -157,7 +171,11 @@ def check_cases(path: Path) -> list[tuple[int, _CaseRow]]:
             errors.append(RowError(line, str(err)))
             continue
         if parsed.reference in seen:
-            errors.append(RowError(line, f"reference {parsed.reference} already appears on line {seen[parsed.reference]}"))
+            errors.append(
+                RowError(
+                    line, f"reference {parsed.reference} already appears on line {seen[parsed.reference]}"
+                )
+            )
             continue
         seen[parsed.reference] = line
         rows.append((line, parsed))
@@ -181,7 +199,9 @@ def import_cases(
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         existing = set(
-            session.execute(select(Case.reference).where(Case.reference.in_([r.reference for r in batch]))).scalars()  # type: ignore[attr-defined]
+            session.execute(
+                select(Case.reference).where(Case.reference.in_([r.reference for r in batch]))
+            ).scalars()  # type: ignore[attr-defined]
         )
         fresh = [r for r in batch if r.reference not in existing]
         result.already_present += len(batch) - len(fresh)
@@ -202,7 +222,9 @@ def import_cases(
                     "closed_at": r.closed_at,
                     "closed_on": closed_on,
                     "days_taken": (closed_on - received_on).days if closed_on else None,
-                    "working_days_taken": cal.working_days_between(received_on, closed_on) if closed_on else None,
+                    "working_days_taken": cal.working_days_between(received_on, closed_on)
+                    if closed_on
+                    else None,
                     # The export says only where a case stands now; its last change is taken to be
                     # its closure, or its receipt for a case still open (see docs/statistics.md).
                     "status_changed_at": r.closed_at or r.received_at,
@@ -218,7 +240,9 @@ def import_cases(
             session.execute(insert(Case), values)
             ids = dict(
                 session.execute(
-                    select(Case.reference, Case.id).where(Case.reference.in_([v["reference"] for v in values]))  # type: ignore[attr-defined]
+                    select(Case.reference, Case.id).where(
+                        Case.reference.in_([v["reference"] for v in values])
+                    )  # type: ignore[attr-defined]
                 ).all()
             )
             _history(session, fresh, ids, people)
@@ -238,14 +262,22 @@ def _correspondents(session: Session, emails: set[str]) -> dict[str, int]:
     wanted = sorted(emails)
     for i in range(0, len(wanted), 1000):
         chunk = wanted[i : i + 1000]
-        found.update(session.execute(select(Correspondent.email, Correspondent.id).where(Correspondent.email.in_(chunk))).all())  # type: ignore[attr-defined,arg-type]
+        found.update(
+            session.execute(
+                select(Correspondent.email, Correspondent.id).where(Correspondent.email.in_(chunk))
+            ).all()
+        )  # type: ignore[attr-defined,arg-type]
     missing = [e for e in wanted if e not in found]
     if missing:
         now = utcnow()
         session.execute(insert(Correspondent), [{"email": e, "name": "", "created_at": now} for e in missing])
         for i in range(0, len(missing), 1000):
             chunk = missing[i : i + 1000]
-            found.update(session.execute(select(Correspondent.email, Correspondent.id).where(Correspondent.email.in_(chunk))).all())  # type: ignore[attr-defined,arg-type]
+            found.update(
+                session.execute(
+                    select(Correspondent.email, Correspondent.id).where(Correspondent.email.in_(chunk))
+                ).all()
+            )  # type: ignore[attr-defined,arg-type]
     return found
 
 
@@ -255,13 +287,33 @@ def _history(session: Session, rows: list[_CaseRow], ids: dict[str, int], people
     for r in rows:
         case_id = ids[r.reference]
         first = Status.OPEN.value if r.status == Status.CLOSED else r.status
-        events.append({"case_id": case_id, "at": r.received_at, "actor": "import", "kind": EventKind.CREATED.value,
-                       "old_value": None, "new_value": first, "note": "imported from history"})
+        events.append(
+            {
+                "case_id": case_id,
+                "at": r.received_at,
+                "actor": "import",
+                "kind": EventKind.CREATED.value,
+                "old_value": None,
+                "new_value": first,
+                "note": "imported from history",
+            }
+        )
         if r.closed_at is not None:
-            events.append({"case_id": case_id, "at": r.closed_at, "actor": "import", "kind": EventKind.STATUS.value,
-                           "old_value": first, "new_value": Status.CLOSED.value, "note": "imported from history"})
+            events.append(
+                {
+                    "case_id": case_id,
+                    "at": r.closed_at,
+                    "actor": "import",
+                    "kind": EventKind.STATUS.value,
+                    "old_value": first,
+                    "new_value": Status.CLOSED.value,
+                    "note": "imported from history",
+                }
+            )
         if r.email:
-            participants.append({"case_id": case_id, "correspondent_id": people[r.email], "joined_at": r.received_at})
+            participants.append(
+                {"case_id": case_id, "correspondent_id": people[r.email], "joined_at": r.received_at}
+            )
     session.execute(insert(CaseEvent), events)
     if participants:
         session.execute(insert(CaseParticipant), participants)
@@ -314,7 +366,11 @@ def check_calls(path: Path) -> list[dict[str, Any]]:
             errors.append(RowError(line, str(err)))
             continue
         if parsed["call_id"] in seen:
-            errors.append(RowError(line, f"call_id {parsed['call_id']} already appears on line {seen[parsed['call_id']]}"))
+            errors.append(
+                RowError(
+                    line, f"call_id {parsed['call_id']} already appears on line {seen[parsed['call_id']]}"
+                )
+            )
             continue
         seen[parsed["call_id"]] = line
         rows.append(parsed)
@@ -327,12 +383,16 @@ def import_calls_file(session: Session, *, path: Path, progress: Progress | None
     return import_calls(session, rows=check_calls(path), progress=progress)
 
 
-def import_calls(session: Session, *, rows: list[dict[str, Any]], progress: Progress | None = None) -> ImportResult:
+def import_calls(
+    session: Session, *, rows: list[dict[str, Any]], progress: Progress | None = None
+) -> ImportResult:
     result = ImportResult(read=len(rows))
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         existing = set(
-            session.execute(select(Call.call_id).where(Call.call_id.in_([r["call_id"] for r in batch]))).scalars()  # type: ignore[attr-defined]
+            session.execute(
+                select(Call.call_id).where(Call.call_id.in_([r["call_id"] for r in batch]))
+            ).scalars()  # type: ignore[attr-defined]
         )
         fresh = [r for r in batch if r["call_id"] not in existing]
         result.already_present += len(batch) - len(fresh)

@@ -57,8 +57,13 @@ def enqueue(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def claim(session: Session, *, limit: int = 20, lease: timedelta = timedelta(minutes=2),
-          kinds: tuple[str, ...] | None = None) -> list[OutboxItem]:
+def claim(
+    session: Session,
+    *,
+    limit: int = 20,
+    lease: timedelta = timedelta(minutes=2),
+    kinds: tuple[str, ...] | None = None,
+) -> list[OutboxItem]:
     """Take up to ``limit`` due rows for sending; the caller commits right after."""
     now = utcnow()
     query = (
@@ -94,8 +99,10 @@ def mark_sent(session: Session, *, item: OutboxItem, result: Any = None) -> None
 
 def mark_failed(session: Session, *, item: OutboxItem, error: str, retry_after: float | None = None) -> None:
     """Put the row back with a back-off (Slack's ``Retry-After`` when it gave one)."""
-    delay = timedelta(seconds=retry_after) if retry_after else min(
-        MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(item.attempts, 10))
+    delay = (
+        timedelta(seconds=retry_after)
+        if retry_after
+        else min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(item.attempts, 10)))
     )
     item.claimed_until = None
     item.next_attempt_at = utcnow() + delay
@@ -107,7 +114,9 @@ def pending_count(session: Session) -> int:
     from sqlalchemy import func
 
     return int(
-        session.execute(select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))).scalar_one()  # type: ignore[union-attr]
+        session.execute(
+            select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))
+        ).scalar_one()  # type: ignore[union-attr]
     )
 
 

@@ -29,8 +29,14 @@ def test_demo_data_has_the_reports_shape() -> None:
     today = date(2026, 11, 25)
     cases, calls = demo_cases(today), demo_calls(today)
     assert 1000 < len(cases) < 2000  # about 120 a month for a year
-    assert {c.category for c in cases} == {"correspondence", "complaint", "foi", "campaign",
-                                           "officer_correspondence", "consultation"}
+    assert {c.category for c in cases} == {
+        "correspondence",
+        "complaint",
+        "foi",
+        "campaign",
+        "officer_correspondence",
+        "consultation",
+    }
     assert all(c.closed_at is None or c.closed_at >= c.received_at for c in cases)
     weeks = len({c["started_on"].isocalendar()[:2] for c in calls})
     assert 90 < len(calls) / weeks < 130

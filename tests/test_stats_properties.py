@@ -16,7 +16,9 @@ from tests.conftest import make_settings
 
 case_strategy = st.tuples(
     st.integers(0, 120),  # received: days after 1 Jan 2013
-    st.sampled_from(["correspondence", "complaint", "foi", "campaign", "officer_correspondence", "consultation"]),
+    st.sampled_from(
+        ["correspondence", "complaint", "foi", "campaign", "officer_correspondence", "consultation"]
+    ),
     st.sampled_from(["open", "in_progress", "monitoring", "closed"]),
     st.integers(0, 90),  # days until the status change
 )
@@ -35,7 +37,14 @@ def test_tables_agree_with_each_other(tmp_path_factory, cases, as_of_offset) -> 
         for offset, category, status, later in cases:
             received = datetime(2013, 1, 1, 12, tzinfo=UTC) + timedelta(days=offset)
             case = open_case(session, settings=cfg, category=category, received_at=received)
-            set_status(session, case=case, status=status, actor="t", at=received + timedelta(days=later), settings=cfg)
+            set_status(
+                session,
+                case=case,
+                status=status,
+                actor="t",
+                at=received + timedelta(days=later),
+                settings=cfg,
+            )
     with session_scope(engine) as session:
         t = board_tables(session, start=start, end=end, as_of=as_of)
         for model in (CaseEvent, Case, ReferenceCounter):
@@ -51,7 +60,8 @@ def test_tables_agree_with_each_other(tmp_path_factory, cases, as_of_offset) -> 
         assert row["within_deadline"] <= row["closed"] and row["within_28"] <= row["closed"]
         assert (row["avg_days"] is None) == (row["closed"] == 0)
     closed_by_as_of = sum(
-        1 for offset, _, status, later in cases
+        1
+        for offset, _, status, later in cases
         if status == "closed" and offset + later <= min((end - start).days, (as_of - start).days)
     )
     assert t["closure_times"][-1]["closed"] == closed_by_as_of

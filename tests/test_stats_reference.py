@@ -28,7 +28,16 @@ def test_every_table_equals_the_reference_json(reference_store: Engine) -> None:
     expected = json.loads((REFERENCE / "wmopc-2012-13-expected.json").read_text())
     with session_scope(reference_store) as session:
         got = board_tables(session, start=date(2012, 11, 1), end=date(2013, 7, 31), as_of=date(2013, 8, 8))
-    assert list(got) == ["from", "to", "as_of", "categories", "statuses", "closure_times", "aged_unclosed", "calls"]
+    assert list(got) == [
+        "from",
+        "to",
+        "as_of",
+        "categories",
+        "statuses",
+        "closure_times",
+        "aged_unclosed",
+        "calls",
+    ]
     for key in ("from", "to", "as_of"):
         assert got[key] == expected[key]
     for table in ("categories", "statuses", "closure_times", "aged_unclosed", "calls"):
@@ -40,7 +49,9 @@ def test_every_table_equals_the_reference_json(reference_store: Engine) -> None:
 
 def test_bank_holiday_weeks_are_marked_like_the_report(reference_store: Engine) -> None:
     with session_scope(reference_store) as session:
-        calls = board_tables(session, start=date(2012, 11, 1), end=date(2013, 7, 31), as_of=date(2013, 8, 8))["calls"]
+        calls = board_tables(session, start=date(2012, 11, 1), end=date(2013, 7, 31), as_of=date(2013, 8, 8))[
+            "calls"
+        ]
     marked = {row["week_commencing"]: row["holiday"] for row in calls if "holiday" in row}
     assert "Christmas Day" in marked["2012-12-24"]
     assert "Good Friday" in marked["2013-03-25"]

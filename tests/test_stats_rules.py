@@ -27,7 +27,11 @@ def test_round_half_up_and_none_for_empty() -> None:
 
 def test_months_and_weeks_cover_the_range_with_overlaps() -> None:
     assert months(date(2012, 11, 20), date(2013, 2, 1)) == ["2012-11", "2012-12", "2013-01", "2013-02"]
-    assert weeks(date(2012, 11, 1), date(2012, 11, 12)) == [date(2012, 10, 29), date(2012, 11, 5), date(2012, 11, 12)]
+    assert weeks(date(2012, 11, 1), date(2012, 11, 12)) == [
+        date(2012, 10, 29),
+        date(2012, 11, 5),
+        date(2012, 11, 12),
+    ]
 
 
 def test_status_as_at_a_past_date_is_read_from_history(engine: Engine, settings: Settings) -> None:
@@ -40,7 +44,9 @@ def test_status_as_at_a_past_date_is_read_from_history(engine: Engine, settings:
 
     def status_on(day: date) -> dict[str, int]:
         with session_scope(engine) as session:
-            row = board_tables(session, start=date(2013, 1, 1), end=date(2013, 1, 31), as_of=day)["statuses"][0]
+            row = board_tables(session, start=date(2013, 1, 1), end=date(2013, 1, 31), as_of=day)["statuses"][
+                0
+            ]
         return {k: v for k, v in row.items() if k not in ("month", "total") and v}
 
     assert status_on(date(2013, 1, 10)) == {"open": 1}
@@ -52,14 +58,20 @@ def test_status_as_at_a_past_date_is_read_from_history(engine: Engine, settings:
 
 def test_aged_means_more_than_28_days_before_as_of(engine: Engine, settings: Settings) -> None:
     with session_scope(engine) as session:
-        open_case(session, settings=settings, category="correspondence", received_at=_at(2013, 7, 10))  # 29 days
-        open_case(session, settings=settings, category="correspondence", received_at=_at(2013, 7, 11))  # 28 days
+        open_case(
+            session, settings=settings, category="correspondence", received_at=_at(2013, 7, 10)
+        )  # 29 days
+        open_case(
+            session, settings=settings, category="correspondence", received_at=_at(2013, 7, 11)
+        )  # 28 days
         tables = board_tables(session, start=date(2013, 7, 1), end=date(2013, 7, 31), as_of=date(2013, 8, 8))
     assert tables["aged_unclosed"][0]["open"] == 1
     assert tables["statuses"][0]["open"] == 2
 
 
-def test_closure_times_group_by_month_closed_and_count_working_days(engine: Engine, settings: Settings) -> None:
+def test_closure_times_group_by_month_closed_and_count_working_days(
+    engine: Engine, settings: Settings
+) -> None:
     with session_scope(engine) as session:
         quick = open_case(session, settings=settings, category="foi", received_at=_at(2013, 3, 15))
         set_status(session, case=quick, status="closed", actor="U1", at=_at(2013, 4, 17), settings=settings)
@@ -79,23 +91,38 @@ def test_closure_times_group_by_month_closed_and_count_working_days(engine: Engi
 def test_calls_count_only_calls_started_inside_the_range(engine: Engine) -> None:
     def call(n: int, day: int, outcome: str, wait: float, talk: float | None) -> Call:
         started = _at(2013, 4, day)
-        return Call(call_id=f"c{n}", started_at=started, started_on=started.date(), ended_at=started,
-                    outcome=outcome, wait_s=wait, talk_s=talk,
-                    answered_at=started if outcome == "answered" else None)
+        return Call(
+            call_id=f"c{n}",
+            started_at=started,
+            started_on=started.date(),
+            ended_at=started,
+            outcome=outcome,
+            wait_s=wait,
+            talk_s=talk,
+            answered_at=started if outcome == "answered" else None,
+        )
 
     with session_scope(engine) as session:
-        session.add_all([
-            call(1, 1, "answered", 9, 100),   # Easter Monday week, before the range
-            call(2, 3, "answered", 9, 100),   # within target (≤ 9 s)
-            call(3, 3, "answered", 10, 50),   # over target
-            call(4, 4, "abandoned", 20, None),
-            call(5, 5, "busy", 0, None),
-        ])
+        session.add_all(
+            [
+                call(1, 1, "answered", 9, 100),  # Easter Monday week, before the range
+                call(2, 3, "answered", 9, 100),  # within target (≤ 9 s)
+                call(3, 3, "answered", 10, 50),  # over target
+                call(4, 4, "abandoned", 20, None),
+                call(5, 5, "busy", 0, None),
+            ]
+        )
         session.flush()
         rows = calls_table(session, start=date(2013, 4, 2), end=date(2013, 4, 7), call_target_seconds=9)
     week, total = rows
     assert week["week_commencing"] == "2013-04-01" and "Easter Monday" in week["holiday"]
-    assert (week["received"], week["within_target"], week["over_target"], week["unanswered"], week["busy"]) == (4, 1, 1, 1, 1)
+    assert (
+        week["received"],
+        week["within_target"],
+        week["over_target"],
+        week["unanswered"],
+        week["busy"],
+    ) == (4, 1, 1, 1, 1)
     assert week["avg_response_s"] == 9.5 and week["avg_talk_s"] == 75.0 and week["avg_unanswered_s"] == 20.0
     assert week["pct_answered"] == 50.0 and week["pct_within_target"] == 25.0
     assert total["received"] == 4 and "holiday" not in total

@@ -19,14 +19,18 @@ def _category(value: str) -> Category:
     try:
         return Category(value.strip().lower())
     except ValueError:
-        raise UserError(f"{value!r} is not a category; use one of: {', '.join(c.value for c in Category)}.") from None
+        raise UserError(
+            f"{value!r} is not a category; use one of: {', '.join(c.value for c in Category)}."
+        ) from None
 
 
 def _status(value: str) -> Status:
     try:
         return Status(value.strip().lower())
     except ValueError:
-        raise UserError(f"{value!r} is not a status; use one of: {', '.join(s.value for s in Status)}.") from None
+        raise UserError(
+            f"{value!r} is not a status; use one of: {', '.join(s.value for s in Status)}."
+        ) from None
 
 
 @case_app.command("show")
@@ -38,29 +42,45 @@ def show(reference: str) -> None:
         due = deadline(case, settings=settings)
         typer.echo(f"{case.reference}  {Category(case.category).label}  {Status(case.status).label}")
         typer.echo(f"subject: {case.subject}")
-        typer.echo(f"received {case.received_on}, due {due.due_on} ({due.working_days_left} working days left)")
+        typer.echo(
+            f"received {case.received_on}, due {due.due_on} ({due.working_days_left} working days left)"
+        )
         if case.reasons:
             typer.echo("why: " + "; ".join(case.reasons))
         for event in history(session, case=case):
             change = f"{event.old_value or ''} → {event.new_value or ''}".strip(" →")
-            typer.echo(f"  {event.at:%Y-%m-%d %H:%M} {event.kind:9} {change} by {event.actor} {event.note}".rstrip())
+            typer.echo(
+                f"  {event.at:%Y-%m-%d %H:%M} {event.kind:9} {change} by {event.actor} {event.note}".rstrip()
+            )
 
 
 @case_app.command("set-category")
-def set_category_command(reference: str, category: str, actor: str = typer.Option("cli", help="who decided")) -> None:
+def set_category_command(
+    reference: str, category: str, actor: str = typer.Option("cli", help="who decided")
+) -> None:
     """Correct a case's category; the correction is stored as a label the classifier learns from."""
     wanted = _category(category)
     settings = get_settings()
     with session_scope(open_store(settings)) as session:
         case = require_case(session, reference)
-        changed = set_category(session, case=case, category=wanted, actor=actor, settings=settings,
-                               label_text=label_text(session, case=case))
+        changed = set_category(
+            session,
+            case=case,
+            category=wanted,
+            actor=actor,
+            settings=settings,
+            label_text=label_text(session, case=case),
+        )
     typer.echo(f"{case.reference} is now {wanted.value}" + ("" if changed else " (unchanged)"))
 
 
 @case_app.command("set-status")
-def set_status_command(reference: str, status: str, actor: str = typer.Option("cli", help="who decided"),
-                       note: str = typer.Option("", help="why, kept in the case's history")) -> None:
+def set_status_command(
+    reference: str,
+    status: str,
+    actor: str = typer.Option("cli", help="who decided"),
+    note: str = typer.Option("", help="why, kept in the case's history"),
+) -> None:
     """Move a case to open, in_progress, monitoring or closed."""
     wanted = _status(status)
     settings = get_settings()

@@ -18,8 +18,9 @@ from store.db import session_scope
 from store.export import EXPORT_FIELDS, export_cases
 from store.imports import ImportRejected, ImportResult, check_calls, check_cases, import_calls, import_cases
 
-import_app = typer.Typer(help="Import history: the office's case export and the phone system's call records.",
-                         no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import history: the office's case export and the phone system's call records.", no_args_is_help=True
+)
 export_app = typer.Typer(help="Export cases for the office's own spreadsheets.", no_args_is_help=True)
 
 
@@ -29,18 +30,30 @@ class ExportFormat(StrEnum):
 
 
 def _progress(total: int, label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    transient=True, disable=total < 5000 or not sys.stderr.isatty())
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=total < 5000 or not sys.stderr.isatty(),
+    )
 
 
 def _report(kind: str, result: ImportResult) -> None:
-    typer.echo(f"{kind}: {result.read} rows read, {result.imported} imported, "
-               f"{result.already_present} already present (left unchanged)")
+    typer.echo(
+        f"{kind}: {result.read} rows read, {result.imported} imported, "
+        f"{result.already_present} already present (left unchanged)"
+    )
 
 
 @import_app.command("cases")
-def import_cases_command(file: Path = typer.Argument(..., help="CSV with header " 
-                         "reference,received_at,category,status,closed_at,correspondent_email,subject")) -> None:
+def import_cases_command(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV with header reference,received_at,category,status,closed_at,correspondent_email,subject",
+    ),
+) -> None:
     """Import historic cases (all-or-nothing; re-importing the same file changes nothing)."""
     settings = get_settings()
     try:
@@ -55,8 +68,9 @@ def import_cases_command(file: Path = typer.Argument(..., help="CSV with header 
 
 
 @import_app.command("calls")
-def import_calls_command(file: Path = typer.Argument(..., help="CSV with header "
-                         "call_id,started_at,answered_at,ended_at,outcome")) -> None:
+def import_calls_command(
+    file: Path = typer.Argument(..., help="CSV with header call_id,started_at,answered_at,ended_at,outcome"),
+) -> None:
     """Import telephone hunt-group call records (all-or-nothing; idempotent by call_id)."""
     try:
         rows = check_calls(file)
@@ -87,8 +101,13 @@ def export_cases_command(
                 writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS)
                 writer.writeheader()
                 for row in rows:
-                    writer.writerow({**row, "message_ids": " ".join(row["message_ids"]),
-                                     "participants": " ".join(row["participants"])})
+                    writer.writerow(
+                        {
+                            **row,
+                            "message_ids": " ".join(row["message_ids"]),
+                            "participants": " ".join(row["participants"]),
+                        }
+                    )
     finally:
         if out:
             stream.close()

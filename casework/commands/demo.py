@@ -7,12 +7,13 @@ it can never mix invented cases into an office's real store.
 
 from __future__ import annotations
 
-import importlib
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
+from casework import report
+from casework.commands.stats import parse_date
 from casework.demo import demo_calls, demo_cases, demo_period
 from casework.runtime import open_store
 from casework.settings import get_settings
@@ -24,39 +25,44 @@ from store.workdays import LONDON
 
 
 def demo(
-    database: Path = typer.Option(Path("casework-demo.db"), "--database", help="SQLite file for the demo data"),
-    report_dir: Path = typer.Option(Path("casework-demo-report"), "--report-dir",
-                                    help="where to write the demo Board report (HTML and Markdown)"),
+    database: Path = typer.Option(
+        Path("casework-demo.db"), "--database", help="SQLite file for the demo data"
+    ),
+    report_dir: Path = typer.Option(
+        Path("casework-demo-report"),
+        "--report-dir",
+        help="where to write the demo Board report (HTML and Markdown)",
+    ),
     today: str | None = typer.Option(None, "--today", help="pretend today is this date (YYYY-MM-DD)"),
 ) -> None:
     """Load demo data (12 months of cases and calls), print the Board's tables and write the report."""
-    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{database}", "reference_prefix": "DEMO"})
-    day = date.fromisoformat(today) if today else datetime.now(LONDON).date()
+    settings = get_settings().model_copy(
+        update={"database_url": f"sqlite:///{database}", "reference_prefix": "DEMO"}
+    )
+    day = parse_date(today, "--today") or datetime.now(LONDON).date()
     engine = open_store(settings)
     with session_scope(engine) as session:
         cases = import_cases(session, settings=settings, rows=demo_cases(day))
         calls = import_calls(session, rows=demo_calls(day))
-    typer.echo(f"demo data in {database}: {cases.imported} new cases ({cases.already_present} already there), "
-               f"{calls.imported} new calls")
+    typer.echo(
+        f"demo data in {database}: {cases.imported} new cases ({cases.already_present} already there), "
+        f"{calls.imported} new calls"
+    )
     start, end = demo_period(day)
     with session_scope(engine) as session:
-        tables = board_tables(session, start=start, end=end, as_of=day,
-                              call_target_seconds=settings.call_target_seconds, aged_days=settings.aged_days)
+        tables = board_tables(
+            session,
+            start=start,
+            end=end,
+            as_of=day,
+            call_target_seconds=settings.call_target_seconds,
+            aged_days=settings.aged_days,
+        )
     render(tables)
-    _write_report(tables, report_dir)
-
-
-def _write_report(tables: dict, out: Path) -> None:
-    """Write the Board report when the report package is installed with this build."""
-    try:
-        report = importlib.import_module("casework.report")
-    except ImportError:
-        return
-    write = getattr(report, "write_report", None)
-    if write is None:
-        return
-    paths = write(tables, out)
-    typer.echo("report written: " + ", ".join(str(p) for p in paths))
+    with session_scope(engine) as session:
+        data = report.gather(session, settings=settings, start=start, end=end, as_of=day)
+    written = report.write(report_dir, report.render(data, ("html", "md")))
+    typer.echo(f"Board report written: {written[0]} (open it in a browser)")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,8 +16,14 @@ class Result:
     stderr: str
 
 
-def run_cli(args: list[str], *, database_url: str, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str], env: dict[str, str] | None = None) -> Result:
+def run_cli(
+    args: list[str],
+    *,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str] | None = None,
+) -> Result:
     from casework.cli import main
 
     monkeypatch.setenv("CASEWORK_DATABASE_URL", database_url)
