@@ -1,0 +1,35 @@
+"""``--format csv``: every Board table as its own CSV file, headed by the JSON keys.
+
+The cells are the store's raw values (numbers unformatted, empty for ``null``), so the office's
+spreadsheets get exactly what ``casework stats --json`` gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from casework.report.tables import TABLE_KEYS
+
+
+def table_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Every key the rows use, in first-seen order (``holiday`` appears only on some weeks)."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+def table_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=table_columns(rows), lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def csv_files(tables: dict[str, Any]) -> dict[str, str]:
+    """File name → CSV text, one per table."""
+    return {f"{key}.csv": table_csv(tables[key]) for key in TABLE_KEYS}
