@@ -102,27 +102,40 @@ def _status_by_day(session: Session, *, start: date, end: date, as_of: date) -> 
     cutoff = end_of_day(as_of)
     by_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     in_range = CASES.c.received_on.between(start, end)
-    not_closed_then = or_(CASES.c.closed_on.is_(None), CASES.c.closed_on > as_of)
-    closed_then = session.execute(
-        select(CASES.c.received_on, func.count())
-        .where(in_range, CASES.c.closed_on <= as_of)
-        .group_by(CASES.c.received_on)
+    # One scan of the covering index, grouped in index order: per day and recorded status, how
+    # many were closed by as_of (→ closed) and how many changed after it (→ read from history);
+    # the rest have had their recorded status since before the end of as_of.
+    closed_then = CASES.c.closed_on <= as_of
+    changed_since = and_(
+        or_(CASES.c.closed_on.is_(None), CASES.c.closed_on > as_of), CASES.c.status_changed_at >= cutoff
     )
-    for received_on, count in closed_then:
-        by_day[received_on][Status.CLOSED.value] += count
-    # Unchanged since the end of as_of: the recorded status is the status then.
-    settled = session.execute(
-        select(CASES.c.received_on, CASES.c.status, func.count())
-        .where(in_range, not_closed_then, CASES.c.status_changed_at < cutoff)
+    rows = session.execute(
+        select(
+            CASES.c.received_on,
+            CASES.c.status,
+            func.count(),
+            func.sum(case((closed_then, 1), else_=0)),
+            func.sum(case((changed_since, 1), else_=0)),
+        )
+        .where(in_range)
         .group_by(CASES.c.received_on, CASES.c.status)
     )
-    for received_on, status, count in settled:
-        by_day[received_on][status] += count
-    # Changed since: read the history (few rows unless as_of is long ago).
+    needs_history = False
+    for received_on, status, count, closed, changed in rows:
+        closed, changed = int(closed or 0), int(changed or 0)
+        day = by_day[received_on]
+        day[Status.CLOSED.value] += closed
+        if count - closed - changed:
+            day[status] += count - closed - changed
+        needs_history = needs_history or changed > 0
+    if not needs_history:
+        return by_day
     changed = dict(
         session.execute(
             select(CASES.c.id, CASES.c.received_on).where(
-                in_range, not_closed_then, CASES.c.status_changed_at >= cutoff
+                in_range,
+                or_(CASES.c.closed_on.is_(None), CASES.c.closed_on > as_of),
+                CASES.c.status_changed_at >= cutoff,
             )
         ).all()
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:58:54.838604
+Create Date: 2026-11-25 23:18:26.878724
 """
 
 from __future__ import annotations
@@ -149,11 +149,17 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_assignee"), ["assignee"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_campaign_id"), ["campaign_id"], unique=False)
-        batch_op.create_index("ix_cases_closed_on", ["closed_on"], unique=False)
+        batch_op.create_index(
+            "ix_cases_closed_on", ["closed_on", "days_taken", "working_days_taken", "due_on"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_cases_correspondent_id"), ["correspondent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_needs_triage"), ["needs_triage"], unique=False)
         batch_op.create_index("ix_cases_received_on_category", ["received_on", "category"], unique=False)
-        batch_op.create_index("ix_cases_received_on_status", ["received_on", "status"], unique=False)
+        batch_op.create_index(
+            "ix_cases_received_on_status",
+            ["received_on", "status", "closed_on", "status_changed_at"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_cases_reference"), ["reference"], unique=True)
         batch_op.create_index("ix_cases_status_due_on", ["status", "due_on"], unique=False)
 
@@ -249,7 +255,7 @@ def upgrade() -> None:
         sa.Column("sent_at", store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
-        sa.Column("result", store.types.JSONText(), nullable=False),
+        sa.Column("result", store.types.JSONText(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
