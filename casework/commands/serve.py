@@ -1,9 +1,129 @@
-"""Placeholder: commands of this group are being written."""
+"""``casework serve``: the Slack bot (HTTP or Socket Mode) with its background workers.
+
+One process runs the bolt app, the outbox sender, the scheduler and (with IMAP IDLE on) the
+IMAP poller, each in a thread, all stopped together on SIGTERM or Ctrl-C. The scheduler and
+the poller are imported lazily so the bot still runs where they are not installed.
+"""
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import typer
+from sqlalchemy import Engine
+
+from casework.errors import UserError
+from casework.settings import Settings, get_settings
+
+log = logging.getLogger("casework.serve")
+
+
+def check_slack_settings(settings: Settings, *, socket: bool) -> None:
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        )
+        if not value.get_secret_value()
+    ]
+    if socket and not settings.slack_app_token.get_secret_value():
+        missing.append("SLACK_APP_TOKEN")
+    if missing:
+        raise UserError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. Copy them from your "
+            "Slack app's settings page (see docs/slack.md) into the environment or .env."
+        )
+    problems = settings.problems()
+    if problems:
+        raise UserError("; ".join(problems))
+
+
+def start_workers(
+    settings: Settings, engine: Engine, client: Any, stop: threading.Event
+) -> list[threading.Thread]:
+    """The outbox sender, the scheduler and the IMAP poller, each in a daemon thread.
+
+    The scheduler is stopped when ``stop`` is set (a watcher thread shuts it down).
+    """
+    from bot.sender import OutboxSender
+
+    threads = [_thread("outbox-sender", OutboxSender(settings, engine, client).run, stop)]
+    try:
+        from casework import scheduler  # type: ignore[attr-defined]
+
+        running = scheduler.start(settings, engine)
+
+        def stop_scheduler(event: threading.Event) -> None:
+            event.wait()
+            running.shutdown(wait=False)
+
+        threads.append(_thread("scheduler-stop", stop_scheduler, stop))
+    except ImportError:
+        log.info("scheduler not installed yet; running without it")
+    if settings.imap_enabled and settings.imap_idle:
+        try:
+            from intake import poller  # type: ignore[attr-defined]
+        except ImportError:
+            log.info("IMAP poller not installed yet; running without it")
+        else:
+            threads.append(_thread("imap-poller", lambda s: poller.run(settings, engine, s), stop))
+    return threads
+
+
+def _thread(name: str, target: Callable[[threading.Event], None], stop: threading.Event) -> threading.Thread:
+    thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command()
+    def serve(
+        port: int = typer.Option(3000, help="HTTP port for /slack/events and /healthz."),
+        host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for all interfaces)."),
+        socket: bool = typer.Option(False, "--socket", help="Use Socket Mode (needs SLACK_APP_TOKEN)."),
+    ) -> None:
+        """Run the Slack bot, the outbox sender, the scheduler and the IMAP poller."""
+        from bot.app import build_app, web_client
+        from casework.runtime import open_store
+
+        settings = get_settings()
+        logging.getLogger().setLevel(settings.log_level.upper())
+        check_slack_settings(settings, socket=socket)
+        engine = open_store(settings)
+        client = web_client(settings)
+        bolt = build_app(settings, engine, client=client)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        start_workers(settings, engine, client, stop)
+        if socket:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+            handler.connect()
+            typer.echo("casework: connected to Slack in Socket Mode")
+            _wait(stop)
+            handler.close()
+        else:
+            from bot.web import make_server
+
+            server = make_server(bolt, host=host, port=port)
+            threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+            typer.echo(f"casework: listening on http://{host}:{server.server_address[1]}/slack/events")
+            _wait(stop)
+            server.shutdown()
+            server.server_close()
+        typer.echo("casework: stopped")
+
+
+def _wait(stop: threading.Event) -> None:
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stop.set()

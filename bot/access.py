@@ -1,0 +1,84 @@
+"""Who may see what.
+
+``CASEWORK_CASEWORKERS`` may see case details and act on cases (and see summaries);
+``CASEWORK_MANAGERS`` may see summaries and call figures. Either list may hold Slack user IDs
+(``U…``/``W…``) or user-group IDs (``S…``), which are resolved with ``usergroups.users.list``
+and cached for a short while, so that adding someone to the group in Slack takes effect within
+a minute without a restart. Everyone else is refused politely.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from enum import IntEnum
+
+from slack_sdk import WebClient
+
+from casework.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GROUP_CACHE_SECONDS = 60.0
+
+REFUSAL = (
+    "Sorry, you don't have access to casework. Case details are only shown to the casework "
+    "team. If you should have access, ask the casework manager to add you."
+)
+SUMMARY_ONLY = (
+    "Sorry, only the casework team can see or change cases. You can still ask for "
+    "`/casework summary` and `/casework calls`."
+)
+
+
+class Role(IntEnum):
+    NONE = 0
+    MANAGER = 1
+    CASEWORKER = 2
+
+
+class Access:
+    """Answers "what may this Slack user do?" from the settings and Slack's user groups."""
+
+    def __init__(self, settings: Settings, client: WebClient) -> None:
+        self._caseworkers = list(settings.caseworkers)
+        self._managers = list(settings.managers)
+        self._client = client
+        self._lock = threading.Lock()
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+
+    def _members(self, group: str) -> frozenset[str]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._groups.get(group)
+            if cached and now - cached[0] < GROUP_CACHE_SECONDS:
+                return cached[1]
+        try:
+            users = frozenset(self._client.usergroups_users_list(usergroup=group).get("users") or [])
+        except Exception as err:  # Slack down: fall back to the last answer, else nobody
+            log.warning("could not resolve user group %s: %s", group, err)
+            return cached[1] if cached else frozenset()
+        with self._lock:
+            self._groups[group] = (now, users)
+        return users
+
+    def _listed(self, user: str, entries: list[str]) -> bool:
+        if user in entries:
+            return True
+        return any(entry.startswith("S") and user in self._members(entry) for entry in entries)
+
+    def role(self, user: str | None) -> Role:
+        if not user:
+            return Role.NONE
+        if self._listed(user, self._caseworkers):
+            return Role.CASEWORKER
+        if self._listed(user, self._managers):
+            return Role.MANAGER
+        return Role.NONE
+
+    def may_act(self, user: str | None) -> bool:
+        return self.role(user) >= Role.CASEWORKER
+
+    def may_see_summary(self, user: str | None) -> bool:
+        return self.role(user) >= Role.MANAGER

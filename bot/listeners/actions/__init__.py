@@ -1,0 +1,142 @@
+"""The controls on a triage message: category, assignee, status, and "link…".
+
+Each click is acknowledged at once, checked against the access rules, applied through
+``store.cases`` with the Slack user as the actor (so the case's history says who did it), and
+the triage message is redrawn in place from the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, triage
+from bot.access import REFUSAL
+from bot.deps import Deps
+from store.cases import CaseError, assign, get_case, record_event, set_category, set_status
+from store.db import session_scope
+from store.enums import Category, EventKind
+from store.messages import label_text
+from store.models import Case
+
+log = logging.getLogger(__name__)
+
+
+def _reference(body: dict[str, Any]) -> str:
+    action = body["actions"][0]
+    block_id = action.get("block_id") or ""
+    if block_id.startswith("triage:"):
+        return block_id.split(":", 1)[1]
+    return str(action.get("value") or "")
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return channel, ts
+
+
+def register(app: App, deps: Deps) -> None:
+    def change(body: dict[str, Any], respond: Respond, client: WebClient, apply: Any) -> None:
+        user = body["user"]["id"]
+        if not deps.access.may_act(user):
+            respond(
+                text=REFUSAL,
+                blocks=blocks.refusal(REFUSAL),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        reference = _reference(body)
+        try:
+            with session_scope(deps.engine) as session:
+                case = get_case(session, reference)
+                if case is None:
+                    raise CaseError(
+                        f"Case {reference} no longer exists (it may have been merged into a campaign)."
+                    )
+                apply(session, case, body["actions"][0], user)
+        except (CaseError, ValueError) as err:
+            respond(
+                text=str(err),
+                blocks=blocks.error(str(err)),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        channel, ts = _where(body)
+        if channel and ts:
+            triage.refresh(
+                client,
+                engine=deps.engine,
+                settings=deps.settings,
+                reference=reference,
+                channel=channel,
+                ts=ts,
+                today=deps.today(),
+            )
+
+    @app.action("triage_category")
+    def category(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+
+        def apply(session: Any, case: Case, action: dict[str, Any], user: str) -> None:
+            value = Category(action["selected_option"]["value"])
+            set_category(
+                session,
+                case=case,
+                category=value,
+                actor=user,
+                settings=deps.settings,
+                label_text=label_text(session, case=case),
+            )
+            log.info("%s re-categorised as %s by %s", case.reference, value.value, user)
+
+        change(body, respond, client, apply)
+
+    @app.action("triage_assign")
+    def assignee(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+
+        def apply(session: Any, case: Case, action: dict[str, Any], user: str) -> None:
+            assign(session, case=case, assignee=action.get("selected_user"), actor=user)
+
+        change(body, respond, client, apply)
+
+    @app.action("triage_status")
+    def status(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+
+        def apply(session: Any, case: Case, action: dict[str, Any], user: str) -> None:
+            choice = action["selected_option"]["value"]
+            if choice not in blocks.STATUS_CHOICES:
+                raise CaseError(f"Unknown status choice {choice!r}.")
+            new, note, _label = blocks.STATUS_CHOICES[choice]
+            changed = set_status(
+                session, case=case, status=new, actor=user, note=note, settings=deps.settings
+            )
+            if not changed and note:  # e.g. "Referred to force" on a case already in progress
+                record_event(session, case=case, kind=EventKind.NOTE, actor=user, note=note)
+
+        change(body, respond, client, apply)
+
+    @app.action("triage_link")
+    def open_link(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        user = body["user"]["id"]
+        if not deps.access.may_act(user):
+            respond(
+                text=REFUSAL,
+                blocks=blocks.refusal(REFUSAL),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        channel, ts = _where(body)
+        client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.link_modal(_reference(body), channel, ts)
+        )

@@ -1,0 +1,212 @@
+"""``/casework``: acknowledged at once, answered through ``response_url`` by a lazy listener.
+
+Slack gives a slash command three seconds. The ack carries nothing (so Slack shows nothing
+extra); the lazy listener reads the store, renders, and replies ephemerally unless the person
+asked to ``share``. Bad input becomes a friendly message; faults are logged and answered with
+an apology, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, queries
+from bot.access import REFUSAL, SUMMARY_ONLY
+from bot.deps import Deps
+from bot.ranges import calls_range, summary_range
+from casework.errors import UserError
+from store.cases import CaseError, get_case
+from store.db import session_scope
+from store.workdays import calendar
+
+log = logging.getLogger(__name__)
+
+Reply = tuple[str, blocks.Blocks]
+
+
+class Refused(Exception):
+    """The person may not see this; ``str(err)`` is the polite refusal."""
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_command(ack: Ack) -> None:
+        ack()
+
+    def answer(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        words = (body.get("text") or "").split()
+        name = words[0].lower() if words else "help"
+        args = words[1:]
+        user = body.get("user_id", "")
+        share = False
+        try:
+            handler = HANDLERS.get(name)
+            if handler is None:
+                raise UserError(f"I don't know `/casework {name}`. Here is what I can do:")
+            if name in ("summary", "calls"):
+                share = "share" in (a.lower() for a in args)
+            text, message = handler(deps, user, args, body, client)
+        except Refused as err:
+            text, message = str(err), blocks.refusal(str(err))
+        except (UserError, CaseError) as err:
+            text = str(err)
+            message = blocks.error(text)
+            if name not in HANDLERS:
+                message += blocks.help_blocks()[1:]
+        except Exception:
+            log.exception("/casework %s failed", name)
+            text = "Something went wrong on our side; it has been logged. Please try again in a minute."
+            message = blocks.error(text)
+        respond(text=text, blocks=message, response_type="in_channel" if share else "ephemeral")
+        log.info("/casework %s answered for %s", name, user)
+
+    app.command("/casework")(ack=ack_command, lazy=[answer])
+
+
+def _need_caseworker(deps: Deps, user: str) -> None:
+    if not deps.access.may_act(user):
+        raise Refused(SUMMARY_ONLY if deps.access.may_see_summary(user) else REFUSAL)
+
+
+def _need_manager(deps: Deps, user: str) -> None:
+    if not deps.access.may_see_summary(user):
+        raise Refused(REFUSAL)
+
+
+def help_(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    return "Casework commands", blocks.help_blocks()
+
+
+def summary(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_manager(deps, user)
+    flags = {a.lower() for a in args} & {"share", "chart"}
+    period = summary_range(" ".join(a for a in args if a.lower() not in flags), deps.today())
+    from store.stats import board_tables, calls_table
+
+    today = deps.today()
+    monday = today - timedelta(days=today.weekday())
+    settings = deps.settings
+    with session_scope(deps.engine) as session:
+        tables = board_tables(
+            session,
+            start=period.start,
+            end=period.end,
+            as_of=today,
+            call_target_seconds=settings.call_target_seconds,
+            aged_days=settings.aged_days,
+        )
+        week = calls_table(session, start=monday, end=today, call_target_seconds=settings.call_target_seconds)
+    message = blocks.summary_blocks(tables, period, week)
+    if "chart" in flags:
+        message += _chart(tables, period.label, body, client, shared="share" in flags)
+    return f"Casework summary: {period.label}", message
+
+
+def _chart(
+    tables: dict[str, Any], label: str, body: dict[str, Any], client: WebClient, *, shared: bool
+) -> blocks.Blocks:
+    try:
+        from casework.report.charts import summary_chart_png
+    except ImportError:
+        return [blocks.context("Charts are not available on this installation yet.")]
+    png = summary_chart_png(tables)
+    channel = body.get("channel_id")
+    if not shared:  # an ephemeral reply cannot carry a file: send the chart privately
+        channel = client.conversations_open(users=body["user_id"])["channel"]["id"]
+    client.files_upload_v2(
+        channel=channel, content=png, filename="casework-summary.png", title=f"Casework summary: {label}"
+    )
+    return [blocks.context("Chart uploaded" + ("" if shared else " to your messages with me") + ".")]
+
+
+def calls(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_manager(deps, user)
+    period = calls_range(" ".join(a for a in args if a.lower() != "share"), deps.today())
+    from store.stats import calls_table
+
+    with session_scope(deps.engine) as session:
+        rows = calls_table(
+            session, start=period.start, end=period.end, call_target_seconds=deps.settings.call_target_seconds
+        )
+    return f"Calls: {period.label}", blocks.calls_blocks(rows, period)
+
+
+def case(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_caseworker(deps, user)
+    if not args:
+        raise UserError("Which case? Give its reference, for example `/casework case WMOPC-2013-000123`.")
+    reference = args[0]
+    with session_scope(deps.engine) as session:
+        found = get_case(session, reference)
+        if found is None:
+            raise UserError(
+                f"No case has the reference `{reference.upper()[:40]}`. "
+                "Check it, or search with `/casework find TEXT`."
+            )
+        message = blocks.case_blocks(queries.detail(session, case=found), deps.settings, deps.today())
+    return f"Case {found.reference}", message
+
+
+def mine(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_caseworker(deps, user)
+    with session_scope(deps.engine) as session:
+        found = queries.mine(session, user=user)
+    title = "Your cases by due date"
+    return title, blocks.case_list_blocks(
+        title, found, deps.settings, deps.today(), empty="Nothing is assigned to you. :tada:"
+    )
+
+
+def due(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_caseworker(deps, user)
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        raise UserError("`/casework due` takes a number of working days, for example `/casework due 5`.")
+    days = int(args[0]) if args else 5
+    if days > 100:
+        raise UserError("Ask for at most 100 working days ahead.")
+    today = deps.today()
+    last_day = calendar(deps.settings.closure_dates).add_working_days(today, days)
+    with session_scope(deps.engine) as session:
+        found = queries.due_by(session, last_day=last_day, today=today)
+    title = f"Due within {days} working day{'s' if days != 1 else ''} (by {last_day:%a %-d %b})"
+    return title, blocks.case_list_blocks(title, found, deps.settings, today, empty="Nothing is due. :tada:")
+
+
+def overdue(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_caseworker(deps, user)
+    today = deps.today()
+    with session_scope(deps.engine) as session:
+        found = queries.overdue(session, today=today)
+    return "Overdue cases", blocks.case_list_blocks(
+        "Overdue cases", found, deps.settings, today, empty="No case is overdue. :tada:"
+    )
+
+
+def find(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_caseworker(deps, user)
+    text = " ".join(args).strip()
+    if len(text) < 3:
+        raise UserError(
+            "Give at least three characters to search for, for example `/casework find speeding`."
+        )
+    with session_scope(deps.engine) as session:
+        found = queries.find(session, text=text[:200])
+    title = f"Cases matching “{text[:60]}”"
+    return title, blocks.case_list_blocks(title, found, deps.settings, deps.today(), empty="No case matches.")
+
+
+HANDLERS: dict[str, Callable[[Deps, str, list[str], dict[str, Any], WebClient], Reply]] = {
+    "help": help_,
+    "summary": summary,
+    "calls": calls,
+    "case": case,
+    "mine": mine,
+    "due": due,
+    "overdue": overdue,
+    "find": find,
+}

@@ -1,0 +1,169 @@
+"""Block Kit for the scheduler's Slack messages: deadline warnings, the digest, the weekly summary.
+
+Blocks are built as plain dicts (the warning pass renders tens of thousands of them, and
+``slack_sdk``'s models cost far more than the dicts they produce); every shape here is
+validated against ``slack_sdk``'s block models in ``tests/scheduler/test_messages.py``, and the
+builders keep Slack's limits (:data:`MAX_LINES`, :data:`SECTION_LIMIT`), so a message that
+Slack would reject fails in tests, not in the outbox. Text that came from the public (subjects)
+or from people (history notes) is escaped for Slack's mrkdwn with :func:`escape`, so a subject
+can neither mention anyone nor make a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+Block = dict[str, Any]
+
+#: Slack's limits: 50 blocks per message, 3000 characters per section text, 150 per header.
+MAX_LINES = 25
+SECTION_LIMIT = 2900
+HEADER_LIMIT = 150
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities: no ``<@U…>`` mention, no ``<url|link>``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def day_text(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """What a warning or a digest says about one case (already looked up in the store)."""
+
+    reference: str
+    category_label: str
+    subject: str
+    status_text: str
+    assignee: str | None
+    due_on: date
+    working_days_left: int
+    waited_working_days: int
+
+    @property
+    def left_text(self) -> str:
+        left = self.working_days_left
+        if left < 0:
+            days = -left
+            return f"overdue by {days} working day{'s' if days != 1 else ''}"
+        if left == 0:
+            return "due today"
+        return f"{left} working day{'s' if left != 1 else ''} left"
+
+    def mrkdwn(self) -> str:
+        subject = escape(short(self.subject)) or "(no subject)"
+        who = f"<@{self.assignee}>" if self.assignee and _is_slack_id(self.assignee) else "unassigned"
+        return (
+            f"*{escape(self.reference)}* · {escape(self.category_label)} · {subject}\n"
+            f"{self.left_text} (due {day_text(self.due_on)}) · waited {self.waited_working_days} "
+            f"working day{'s' if self.waited_working_days != 1 else ''} · {escape(self.status_text)} · {who}"
+        )
+
+
+def _is_slack_id(value: str) -> bool:
+    """Only Slack user IDs become mentions; anything else an assignee field holds is shown as text."""
+    return value[:1] in ("U", "W") and value.isalnum() and value.isupper()
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def section(text: str) -> Block:
+    """What ``SectionBlock(text=MarkdownTextObject(text=text)).to_dict()`` gives."""
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def context(text: str) -> Block:
+    """What ``ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()`` gives."""
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
+def header(text: str) -> Block:
+    """What ``HeaderBlock(text=text).to_dict()`` gives (Slack allows 150 characters)."""
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:HEADER_LIMIT], "emoji": True}}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def warning_message(line: CaseLine) -> tuple[str, list[dict[str, Any]]]:
+    """One case's deadline warning: the fallback text and the blocks."""
+    text = f"{line.reference}: {line.left_text} (due {day_text(line.due_on)})"
+    return escape(text), [section(f":alarm_clock: Deadline warning\n{line.mrkdwn()}"[:SECTION_LIMIT])]
+
+
+def _list_section(lines: Sequence[CaseLine], *, empty: str) -> list[Block]:
+    """Lines in as few sections as Slack allows, cut at :data:`MAX_LINES` with a count (only the
+    lines shown are rendered: a long list costs no more than a short one)."""
+    if not lines:
+        return [context(empty)]
+    shown = [line.mrkdwn() for line in lines[:MAX_LINES]]
+    sections: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for item in shown:
+        if chunk and size + len(item) + 2 > SECTION_LIMIT:
+            sections.append(section("\n\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(item[:SECTION_LIMIT])
+        size += len(item) + 2
+    if chunk:
+        sections.append(section("\n\n".join(chunk)))
+    if len(lines) > MAX_LINES:
+        sections.append(context(f"…and {len(lines) - MAX_LINES} more."))
+    return sections
+
+
+def monitoring_message(today: date, lines: Sequence[CaseLine]) -> tuple[str, list[dict[str, Any]]]:
+    """Monitoring cases at or past a threshold: listed apart, because the office cannot act on them."""
+    text = f"{len(lines)} case(s) in monitoring (IOPC or court) are near or past their due date"
+    blocks: list[Block] = [
+        header(f"Monitoring: near or past due · {day_text(today)}"),
+        context("Waiting on the IOPC or a court: for information, no action here."),
+        *_list_section(lines, empty="None."),
+    ]
+    return text, blocks
+
+
+def digest_message(
+    today: date, sections: Iterable[tuple[str, Sequence[CaseLine], int]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """The daily digest: one headed list per ``(title, lines, total)``."""
+    blocks: list[Block] = [header(f"Casework digest · {day_text(today)}")]
+    summary = []
+    for title, lines, total in sections:
+        summary.append(f"{title}: {total}")
+        blocks.append(divider())
+        blocks.append(section(f"*{escape(title)}* ({total})"))
+        blocks.extend(_list_section(lines, empty="None."))
+    return "Casework digest: " + "; ".join(summary), blocks
+
+
+def weekly_message(
+    week_start: date, rows: Sequence[tuple[str, str, str]], note: str = ""
+) -> tuple[str, list[dict[str, Any]]]:
+    """The managers' weekly summary: ``(measure, last week, week before)`` rows."""
+    table = "\n".join(
+        f"{escape(measure)}: *{last}* (week before: {before})" for measure, last, before in rows
+    )
+    blocks: list[Block] = [
+        header(f"Week commencing {day_text(week_start)}"),
+        section(table[:SECTION_LIMIT] or "No figures."),
+    ]
+    if note:
+        blocks.append(context(escape(note)))
+    text = f"Casework weekly summary, week commencing {week_start.isoformat()}"
+    return text, blocks

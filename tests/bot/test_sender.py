@@ -1,0 +1,171 @@
+"""The outbox sender: Slack outages delay notifications but never lose or duplicate them."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.sender import OutboxSender
+from casework.settings import Settings
+from store.cases import get_case
+from store.db import make_engine, session_scope
+from store.models import OutboxItem
+from store.outbox import enqueue
+from store.types import utcnow
+from tests.bot.conftest import bot_settings, make_case
+from tests.support.slack_api import FakeSlackAPI
+
+
+@pytest.fixture
+def setup(database_url: str, api: FakeSlackAPI):
+    settings = bot_settings(database_url, api)
+    engine = make_engine(settings.database_url)
+    client = WebClient(token="xoxb-test", base_url=api.base_url, timeout=1)
+    yield settings, engine, OutboxSender(settings, engine, client)
+    engine.dispose()
+
+
+def _enqueue_triage(engine, reference: str) -> None:
+    with session_scope(engine) as session:
+        enqueue(session, key=f"triage:{reference}", kind="slack.triage", payload={"reference": reference})
+
+
+def _row(engine, key: str) -> OutboxItem:
+    with session_scope(engine) as session:
+        return session.execute(select(OutboxItem).where(OutboxItem.key == key)).scalar_one()
+
+
+def _make_due(engine, key: str) -> None:
+    """Let time pass for a backed-off row (instead of sleeping through the back-off)."""
+    with session_scope(engine) as session:
+        row = session.execute(select(OutboxItem).where(OutboxItem.key == key)).scalar_one()
+        row.next_attempt_at = utcnow() - timedelta(seconds=1)
+
+
+def test_triage_post_renders_from_store_and_saves_channel_and_ts(setup, api: FakeSlackAPI) -> None:
+    settings, engine, sender = setup
+    ref = make_case(engine, settings)
+    _enqueue_triage(engine, ref)
+    assert sender.drain_once() == 1
+    (call,) = api.of("chat.postMessage")
+    assert call.body["channel"] == "C_TRIAGE"
+    assert ref in call.body["text"] and "Speeding on Bristol Road" in str(call.body["blocks"])
+    with session_scope(engine) as session:
+        case = get_case(session, ref)
+        assert case is not None and case.slack_channel == "C_TRIAGE" and case.slack_ts
+    assert _row(engine, f"triage:{ref}").sent_at is not None
+    assert sender.drain_once() == 0 and len(api.of("chat.postMessage")) == 1
+
+
+def test_429_honours_retry_after_then_sends_exactly_once(setup, api: FakeSlackAPI) -> None:
+    settings, engine, sender = setup
+    ref = make_case(engine, settings)
+    _enqueue_triage(engine, ref)
+    api.fail("chat.postMessage", "429", times=1, retry_after=7)
+    assert sender.drain_once() == 0
+    row = _row(engine, f"triage:{ref}")
+    assert row.sent_at is None and "429" in row.last_error
+    wait = (row.next_attempt_at - utcnow()).total_seconds()
+    assert 5 < wait <= 7.5, wait
+    assert sender.drain_once() == 0  # not due yet: no second request
+    assert len(api.of("chat.postMessage")) == 1
+    _make_due(engine, f"triage:{ref}")
+    assert sender.drain_once() == 1
+    assert len(api.of("chat.postMessage")) == 2  # the refused one and the accepted one
+    assert sender.drain_once() == 0 and len(api.of("chat.postMessage")) == 2
+
+
+def test_500_backs_off_and_is_retried(setup, api: FakeSlackAPI) -> None:
+    _settings, engine, sender = setup
+    with session_scope(engine) as session:
+        enqueue(
+            session,
+            key="alert:1",
+            kind="slack.post",
+            payload={"channel": "C_ALERTS", "text": "Two cases due today", "blocks": None},
+        )
+    api.fail("chat.postMessage", "500", times=2)
+    assert sender.drain_once() == 0
+    first = _row(engine, "alert:1")
+    assert first.sent_at is None and "500" in first.last_error
+    assert (first.next_attempt_at - utcnow()).total_seconds() > 4
+    _make_due(engine, "alert:1")
+    assert sender.drain_once() == 0
+    second = _row(engine, "alert:1")
+    assert second.attempts == 2 and (second.next_attempt_at - utcnow()) > (first.next_attempt_at - utcnow())
+    _make_due(engine, "alert:1")
+    assert sender.drain_once() == 1
+    posted = api.of("chat.postMessage")
+    assert len(posted) == 3 and posted[-1].body["channel"] == "C_ALERTS"
+
+
+def test_hanging_api_times_out_and_the_row_waits(setup, api: FakeSlackAPI) -> None:
+    _settings, engine, sender = setup
+    api.hang_seconds = 2.0
+    with session_scope(engine) as session:
+        enqueue(session, key="dm:1", kind="slack.dm", payload={"user": "U_CW", "text": "You have a case"})
+    api.fail("conversations.open", "hang", times=1)
+    assert sender.drain_once() == 0
+    row = _row(engine, "dm:1")
+    assert row.sent_at is None and "imeout" in row.last_error
+    assert api.of("chat.postMessage") == []
+    _make_due(engine, "dm:1")
+    assert sender.drain_once() == 1
+    (post,) = api.of("chat.postMessage")
+    assert post.body["channel"] == "D_CW" and post.body["text"] == "You have a case"
+
+
+def test_merged_case_is_marked_sent_with_a_note(setup, api: FakeSlackAPI) -> None:
+    _settings, engine, sender = setup
+    _enqueue_triage(engine, "WMOPC-2013-999999")
+    assert sender.drain_once() == 0
+    row = _row(engine, "triage:WMOPC-2013-999999")
+    assert row.sent_at is not None and "merged" in row.result["skipped"]
+    assert api.of("chat.postMessage") == []
+
+
+def test_a_case_already_posted_is_updated_not_posted_twice(setup, api: FakeSlackAPI) -> None:
+    settings, engine, sender = setup
+    ref = make_case(engine, settings)
+    with session_scope(engine) as session:
+        case = get_case(session, ref)
+        assert case is not None
+        case.slack_channel, case.slack_ts = "C_TRIAGE", "1700000000.000042"
+    _enqueue_triage(engine, ref)
+    assert sender.drain_once() == 1
+    assert api.of("chat.postMessage") == []
+    assert api.of("chat.update")[0].body["ts"] == "1700000000.000042"
+
+
+def test_run_loop_sends_and_stops(setup, api: FakeSlackAPI) -> None:
+    settings, engine, sender = setup
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop,), kwargs={"idle_seconds": 0.05})
+    thread.start()
+    try:
+        ref = make_case(engine, settings)
+        _enqueue_triage(engine, ref)
+        api.wait_for("chat.postMessage", timeout=5)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert len(api.of("chat.postMessage")) == 1
+
+
+def test_missing_triage_channel_keeps_the_row(database_url: str, api: FakeSlackAPI) -> None:
+    settings: Settings = bot_settings(database_url, api, triage_channel="")
+    engine = make_engine(settings.database_url)
+    try:
+        sender = OutboxSender(settings, engine, WebClient(token="x", base_url=api.base_url, timeout=1))
+        ref = make_case(engine, settings)
+        _enqueue_triage(engine, ref)
+        assert sender.drain_once() == 0
+        row = _row(engine, f"triage:{ref}")
+        assert row.sent_at is None and "CASEWORK_TRIAGE_CHANNEL" in row.last_error
+    finally:
+        engine.dispose()

@@ -1,0 +1,69 @@
+"""Helpers for the scheduler tests: cases with a chosen due date, and the outbox as rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine, select
+
+from casework.settings import Settings
+from store.cases import assign, open_case, set_status
+from store.db import session_scope
+from store.models import Case, OutboxItem
+from store.workdays import LONDON, is_working_day
+
+
+def london(day: date, at: time = time(10, 0)) -> datetime:
+    return datetime.combine(day, at, tzinfo=LONDON)
+
+
+def received_for(due: date, working_days: int = 20) -> date:
+    """The receipt date whose 20-working-day deadline is ``due`` (a working day)."""
+    day, count = due, working_days
+    while count:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
+def make_case(
+    engine: Engine,
+    settings: Settings,
+    *,
+    due: date,
+    subject: str = "Speeding on Hagley Road",
+    category: str = "correspondence",
+    assignee: str | None = "U0CASEWKR",
+    status: str | None = None,
+    note: str = "",
+) -> str:
+    with session_scope(engine) as session:
+        case = open_case(
+            session,
+            settings=settings,
+            category=category,
+            received_at=london(received_for(due)),
+            subject=subject,
+        )
+        assert case.due_on == due, (case.due_on, due)
+        if assignee:
+            assign(session, case=case, assignee=assignee, actor="test")
+        if status:
+            at = london(case.received_on)
+            set_status(session, case=case, status=status, actor="test", note=note, at=at)
+        return case.reference
+
+
+def outbox(engine: Engine) -> list[OutboxItem]:
+    with session_scope(engine) as session:
+        return list(session.execute(select(OutboxItem).order_by(OutboxItem.key)).scalars())  # type: ignore[arg-type]
+
+
+def keys(engine: Engine) -> list[str]:
+    return [item.key for item in outbox(engine)]
+
+
+def case_count(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return len(list(session.execute(select(Case.id)).scalars()))  # type: ignore[call-overload]

@@ -1,0 +1,186 @@
+"""A stand-in for the Slack Web API: a local HTTP server that records every call.
+
+Modelled on bolt-python's ``tests/mock_web_api_server``. Point a ``WebClient`` at
+``api.base_url``; ``response_url`` and file-upload URLs also land here (``/response/…``,
+``/upload/…``), so a test can assert on everything the bot sent. ``fail(method, mode, times)``
+makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Call:
+    path: str
+    method: str  # the Web API method ("chat.postMessage"), or the path for other URLs
+    body: dict[str, Any]
+    headers: dict[str, str]
+    raw: bytes = b""
+
+
+@dataclass
+class _Failure:
+    mode: str
+    times: int
+    retry_after: int = 1
+
+
+@dataclass
+class FakeSlackAPI:
+    server: ThreadingHTTPServer
+    calls: list[Call] = field(default_factory=list)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    failures: dict[str, _Failure] = field(default_factory=dict)
+    hang_seconds: float = 3.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: int = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.url}/response/{name}"
+
+    def fail(self, method: str, mode: str, times: int = 1, retry_after: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer ``mode``: "429", "500" or "hang"."""
+        self.failures[method] = _Failure(mode, times, retry_after)
+
+    def of(self, method: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def responses(self) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.path.startswith("/response/")]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = (
+                self.of(method)
+                if not method.startswith("/")
+                else [c for c in list(self.calls) if c.path.startswith(method)]
+            )
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} call(s) of {method}, saw {[c.method for c in self.calls]}")
+
+    def next_ts(self) -> str:
+        with self.lock:
+            self._ts += 1
+            return f"1700000000.{self._ts:06d}"
+
+    def answer(self, call: Call) -> tuple[int, dict[str, str], Any]:
+        failure = self.failures.get(call.method)
+        if failure and failure.times > 0:
+            failure.times -= 1
+            if failure.mode == "429":
+                return 429, {"Retry-After": str(failure.retry_after)}, {"ok": False, "error": "ratelimited"}
+            if failure.mode == "500":
+                return 500, {}, {"ok": False, "error": "internal_error"}
+            if failure.mode == "hang":
+                time.sleep(self.hang_seconds)
+                return 504, {}, {"ok": False, "error": "timeout"}
+        method, body = call.method, call.body
+        if call.path.startswith("/response/") or call.path.startswith("/upload/"):
+            return 200, {}, "ok"
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            ts = body.get("ts") or self.next_ts()
+            return (
+                200,
+                {},
+                {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}},
+            )
+        if method == "conversations.open":
+            return 200, {}, {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:]}}
+        if method in ("views.open", "views.publish", "views.update"):
+            view = body.get("view")
+            return 200, {}, {"ok": True, "view": json.loads(view) if isinstance(view, str) else view}
+        if method == "usergroups.users.list":
+            return 200, {}, {"ok": True, "users": self.usergroups.get(str(body.get("usergroup")), [])}
+        if method == "auth.test":
+            return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T111"}
+        if method == "files.getUploadURLExternal":
+            return 200, {}, {"ok": True, "upload_url": f"{self.url}/upload/F123", "file_id": "F123"}
+        if method == "files.completeUploadExternal":
+            return 200, {}, {"ok": True, "files": [{"id": "F123", "title": "chart"}]}
+        return 200, {}, {"ok": True}
+
+
+def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
+    if "json" in content_type:
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            return {}
+    if "x-www-form-urlencoded" in content_type:
+        return dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+    return {}
+
+
+def _handler(api: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            path = urlsplit(self.path).path
+            method = path[len("/api/") :] if path.startswith("/api/") else path
+            body = _parse(raw, self.headers.get("Content-Type", ""))
+            call = Call(path=path, method=method, body=body, headers=dict(self.headers.items()), raw=raw)
+            with api.lock:
+                api.calls.append(call)
+            status, headers, answer = api.answer(call)
+            data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
+            try:
+                self.send_response(status)
+                self.send_header(
+                    "Content-Type", "text/plain" if isinstance(answer, str) else "application/json"
+                )
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:  # the client gave up (a "hang" test): nothing to answer
+                pass
+
+        do_PUT = do_POST
+
+    return Handler
+
+
+@contextmanager
+def fake_slack_api() -> Iterator[FakeSlackAPI]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.daemon_threads = True
+    api = FakeSlackAPI(server=server)
+    server.RequestHandlerClass = _handler(api)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
