@@ -11,10 +11,12 @@ instances draining at once never both take a row.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -52,9 +54,72 @@ def enqueue(
     if dialect == "postgresql":
         stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
     else:
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])  # type: ignore[assignment]
     result = session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Record many notifications at once; returns the keys inserted (not recorded before).
+
+    Each row has ``key`` and ``kind`` and optionally ``target``, ``payload``, ``case_id`` and
+    ``not_before``, as for :func:`enqueue`, with the same ``ON CONFLICT (key) DO NOTHING``. The
+    rows go in key order (a repeated key once) as one statement executed for many rows, so two
+    instances inserting the same batch at once on PostgreSQL wait for each other rather than
+    deadlock, and the second inserts nothing.
+    """
+    now = utcnow()
+    by_key = {row["key"]: row for row in rows}
+    if not by_key:
+        return []
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    # Encoded here once, exactly as the columns' types would (JSONText, UTCDateTime), and bound
+    # through plain types: per-row type processing cost more than the insert itself.
+    stamp = now.replace(tzinfo=None) if sqlite else now
+    values = [
+        {
+            "key": key,
+            "kind": row["kind"],
+            "target": row.get("target", ""),
+            "payload": json.dumps(row.get("payload") or {}, ensure_ascii=False, sort_keys=True),
+            "case_id": row.get("case_id"),
+            "created_at": stamp,
+            "next_attempt_at": _utc(row["not_before"], sqlite) if row.get("not_before") else stamp,
+        }
+        for key, row in sorted(by_key.items())
+    ]
+    insert = sqlite_insert if sqlite else pg_insert
+    # One cached statement for every row: SQLAlchemy sends it as multi-row VALUES batches
+    # ("insertmanyvalues"), and RETURNING says which rows were new.
+    stmt = (
+        insert(_PLAIN_OUTBOX)  # type: ignore[operator]
+        .values(attempts=0, last_error="")
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(_PLAIN_OUTBOX.c.key)
+    )
+    return sorted(key for key in session.execute(stmt, values).scalars() if key is not None)
+
+
+def _utc(moment: datetime, sqlite: bool) -> datetime:
+    moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None) if sqlite else moment
+
+
+#: the outbox's columns that :func:`enqueue_many` writes, with plain types (values pre-encoded)
+_PLAIN_OUTBOX = Table(
+    "outbox",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("key", String),
+    Column("kind", String),
+    Column("target", String),
+    Column("payload", Text),
+    Column("case_id", Integer),
+    Column("created_at", DateTime(timezone=True)),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("attempts", Integer),
+    Column("last_error", String),
+)
 
 
 def claim(
@@ -71,7 +136,7 @@ def claim(
         .where(
             OutboxItem.sent_at.is_(None),  # type: ignore[union-attr]
             OutboxItem.next_attempt_at <= now,  # type: ignore[arg-type]
-            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),  # type: ignore[union-attr,operator]
+            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),  # type: ignore[union-attr,operator,arg-type]
         )
         .order_by(OutboxItem.id)  # type: ignore[arg-type]
         .limit(limit)
@@ -115,8 +180,8 @@ def pending_count(session: Session) -> int:
 
     return int(
         session.execute(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))
-        ).scalar_one()  # type: ignore[union-attr]
+            select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))  # type: ignore[union-attr]
+        ).scalar_one()
     )
 
 

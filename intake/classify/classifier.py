@@ -1,0 +1,137 @@
+"""The classifier: run every signal, add the votes, let the learned model vote too, explain.
+
+``Classifier.classify`` returns a :class:`~intake.message.Classification` whose ``reasons`` are
+the votes that backed the winning category, strongest first, so a caseworker can see why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from intake.classify import model as nb
+from intake.classify.signals import SIGNALS, Context, Vote
+from intake.classify.text import message_text, model_text
+from intake.message import Classification, ParsedMessage
+from intake.seed import seed_examples
+from store.enums import Category
+
+if TYPE_CHECKING:
+    from casework.settings import Settings
+
+#: how much the learned model's probability is worth, on the signals' scale: little while it knows
+#: only the seed set, more as caseworkers' labels accumulate (it then knows this office's mail)
+MODEL_WEIGHT_SEED = 1.5
+MODEL_WEIGHT_MAX = 4.0
+MODEL_WEIGHT_PER_LABEL = 0.25
+#: below this probability the model's opinion is noise and is not reported as a vote
+_MODEL_VOTE_FLOOR = 0.15
+#: softmax temperature turning summed weights into a confidence
+TEMPERATURE = 1.2
+
+_SEED_MODEL: dict | None = None
+
+
+def train(examples: Iterable[tuple[str, str]]) -> dict:
+    """A JSON-serialisable model from ``(text, category)`` pairs, with the seed set mixed in."""
+    examples = list(examples)
+    model = nb.train_counts([*seed_examples(), *examples])
+    model["label_count"] = len(examples)
+    return model
+
+
+def seed_model() -> dict:
+    """The model trained on the hand-written seed set alone (used until caseworkers label)."""
+    global _SEED_MODEL
+    if _SEED_MODEL is None:
+        _SEED_MODEL = train([])
+    return _SEED_MODEL
+
+
+class Classifier:
+    """Six-way classification of a parsed message; see docs/classification.md."""
+
+    def __init__(
+        self,
+        *,
+        force_domains: list[str],
+        consultation_addresses: list[str],
+        triage_confidence: float = 0.6,
+        model: dict | None = None,
+    ) -> None:
+        self.force_domains = [domain.lower().strip() for domain in force_domains if domain.strip()]
+        self.consultation_addresses = [a.lower().strip() for a in consultation_addresses if a.strip()]
+        self.triage_confidence = triage_confidence
+        self.model = model if model is not None else seed_model()
+        self._compiled = nb.compile_model(self.model)
+        labels = int(self.model.get("label_count", 0) or 0)
+        self.model_weight = min(MODEL_WEIGHT_MAX, MODEL_WEIGHT_SEED + MODEL_WEIGHT_PER_LABEL * labels)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, model: dict | None = None) -> Classifier:
+        return cls(
+            force_domains=list(settings.force_domains),
+            consultation_addresses=list(settings.consultation_addresses),
+            triage_confidence=settings.triage_confidence,
+            model=model,
+        )
+
+    def classify(
+        self, msg: ParsedMessage, *, campaign_senders: int = 0, campaign_min_senders: int = 3
+    ) -> Classification:
+        ctx = Context(
+            msg=msg,
+            text=message_text(msg),
+            force_domains=self.force_domains,
+            consultation_addresses=self.consultation_addresses,
+            campaign_senders=campaign_senders,
+            campaign_min_senders=campaign_min_senders,
+        )
+        votes: list[Vote] = []
+        for signal in SIGNALS:
+            votes.extend(signal.vote(ctx))
+        votes.extend(self._model_votes(model_text(msg, text=ctx.text)))
+
+        scores: dict[str, float] = defaultdict(float)
+        for category, weight, _reason in votes:
+            scores[category] += weight
+        for category in Category:
+            scores.setdefault(category.value, 0.0)
+        if campaign_senders < campaign_min_senders:
+            # campaign is the pipeline's grouping decision: until enough senders, pick another
+            scores.pop(Category.CAMPAIGN.value)
+        winner = max(scores, key=lambda category: (scores[category], category == Category.CORRESPONDENCE))
+        top = scores[winner]
+        exp = {category: math.exp((score - top) / TEMPERATURE) for category, score in scores.items()}
+        confidence = exp[winner] / sum(exp.values())
+
+        backing = sorted((v for v in votes if v[0] == winner and v[1] > 0), key=lambda v: -v[1])
+        reasons = [reason for _c, _w, reason in backing]
+        if len(reasons) > 1:
+            reasons = [r for r in reasons if not r.startswith("no stronger signal")]
+        reasons += [f"not {category}: {reason}" for category, weight, reason in votes if weight < 0]
+        return Classification(
+            category=winner,
+            confidence=round(confidence, 3),
+            reasons=reasons,
+            needs_triage=confidence < self.triage_confidence,
+        )
+
+    def _model_votes(self, text: str) -> list[Vote]:
+        probabilities, telling = nb.predict(self._compiled, text, explain_above=_MODEL_VOTE_FLOOR)
+        votes: list[Vote] = []
+        for category, probability in probabilities.items():
+            if probability < _MODEL_VOTE_FLOOR:
+                continue
+            words = telling.get(category) or []
+            said = f"; words like {', '.join(repr(w) for w in words)}" if words else ""
+            votes.append(
+                (
+                    category,
+                    self.model_weight * probability,
+                    f"learned model: {probability:.0%} {category}{said}",
+                )
+            )
+        return votes

@@ -1,0 +1,157 @@
+"""``casework eval``: how well intake does on a labelled folder of mail.
+
+The folder holds ``*.eml`` files and a ``labels.tsv`` (columns ``file``, ``message_id``,
+``category``, ``case_key``, ``notes``; ``category`` is ``auto`` for automatic mail, which must
+open no case). The messages are run through the real pipeline, in Date order, into a throw-away
+SQLite store, and the result is compared with the labels: per-category precision, recall and
+F1 (a message's predicted category is that of the case it ended on), macro-F1 over the six
+categories, and grouping — every case_key on exactly one case, and no case holding messages of
+two case_keys (replies, re-sends and campaigns on the right case).
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from casework.errors import UserError
+from casework.settings import Settings
+from intake.pipeline import Outcome, Pipeline
+from intake.steps import ClassifierLike
+from store.db import make_engine, upgrade
+from store.enums import Category
+from store.models import Case, Message
+
+AUTO = "auto"
+COLUMNS = ("file", "category", "case_key")
+
+
+@dataclass
+class Label:
+    file: str
+    category: str
+    case_key: str
+
+
+def read_labels(folder: Path) -> list[Label]:
+    path = folder / "labels.tsv"
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder. Give a folder of .eml files with a labels.tsv.")
+    if not path.is_file():
+        raise UserError(f"{folder} has no labels.tsv. It needs one, with the columns {', '.join(COLUMNS)}.")
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise UserError(
+                f"{path} lacks the column(s) {', '.join(missing)}; it needs {', '.join(COLUMNS)}."
+            )
+        labels = []
+        for line, row in enumerate(reader, start=2):
+            category = (row["category"] or "").strip()
+            if category != AUTO and category not in {c.value for c in Category}:
+                raise UserError(f"{path} line {line}: unknown category {category!r}.")
+            if not (folder / row["file"]).is_file():
+                raise UserError(f"{path} line {line}: {row['file']} is not in {folder}.")
+            labels.append(Label(row["file"], category, (row["case_key"] or "").strip()))
+    return labels
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def evaluate(folder: Path, settings: Settings, *, classifier: ClassifierLike | None = None) -> dict[str, Any]:
+    labels = read_labels(folder)
+    from intake.parse import parse_message
+
+    def when(label: Label) -> tuple[datetime, str]:
+        try:
+            date = parse_message((folder / label.file).read_bytes(), attachment_max_bytes=0).date
+        except Exception:
+            date = None
+        return (date if date is not None and date.tzinfo else datetime.max.replace(tzinfo=UTC), label.file)
+
+    ordered = sorted(labels, key=when)
+    with tempfile.TemporaryDirectory(prefix="casework-eval-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'eval.db'}"
+        trial = settings.model_copy(update={"database_url": url, "smtp_host": ""})
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            pipeline = Pipeline(trial, engine, classifier=classifier)
+            outcomes: dict[str, Outcome] = {}
+            for label in ordered:
+                outcomes[label.file] = pipeline.process(
+                    (folder / label.file).read_bytes(), source=f"eval:{label.file}"
+                )
+            placed = _placement(engine, outcomes)
+        finally:
+            engine.dispose()
+    return _score(labels, outcomes, placed)
+
+
+def _placement(engine: Any, outcomes: dict[str, Outcome]) -> dict[str, tuple[int | None, str | None]]:
+    """file → (case id, case category) where its message ended (after any campaign merges)."""
+    placed: dict[str, tuple[int | None, str | None]] = {}
+    with Session(engine) as session:
+        for file, outcome in outcomes.items():
+            message = session.get(Message, outcome.message_pk) if outcome.message_pk else None
+            case = session.get(Case, message.case_id) if message is not None and message.case_id else None
+            placed[file] = (case.id, case.category) if case is not None else (None, None)
+    return placed
+
+
+def _score(
+    labels: list[Label], outcomes: dict[str, Outcome], placed: dict[str, tuple[int | None, str | None]]
+) -> dict[str, Any]:
+    people = [label for label in labels if label.category != AUTO]
+    categories: dict[str, dict[str, float]] = {}
+    for category in Category:
+        tp = sum(1 for lb in people if lb.category == category and placed[lb.file][1] == category)
+        fp = sum(1 for lb in people if lb.category != category and placed[lb.file][1] == category)
+        fn = sum(1 for lb in people if lb.category == category and placed[lb.file][1] != category)
+        categories[category.value] = {**_prf(tp, fp, fn), "support": tp + fn}
+    macro = sum(c["f1"] for c in categories.values()) / len(categories)
+    errors: list[str] = []
+    by_key: dict[str, set[int | None]] = defaultdict(set)
+    by_case: dict[int, set[str]] = defaultdict(set)
+    for label in people:
+        case_id = placed[label.file][0]
+        by_key[label.case_key].add(case_id)
+        if case_id is None:
+            errors.append(
+                f"{label.file}: on no case ({outcomes[label.file].kind}: {outcomes[label.file].reason})"
+            )
+        else:
+            by_case[case_id].add(label.case_key)
+    for key, cases in sorted(by_key.items()):
+        if len(cases - {None}) > 1:
+            files = sorted(lb.file for lb in people if lb.case_key == key)
+            errors.append(f"{key}: split over {len(cases - {None})} cases ({', '.join(files)})")
+    for keys in by_case.values():
+        if len(keys) > 1:
+            errors.append(f"{', '.join(sorted(keys))}: on one case")
+    for label in labels:
+        if label.category == AUTO and outcomes[label.file].kind != "automatic":
+            errors.append(f"{label.file}: automatic mail became {outcomes[label.file].kind!r}")
+    kinds: dict[str, int] = defaultdict(int)
+    for outcome in outcomes.values():
+        kinds[outcome.kind] += 1
+    return {
+        "messages": len(labels),
+        "outcomes": dict(sorted(kinds.items())),
+        "categories": categories,
+        "macro_f1": round(macro, 4),
+        "grouping": {"correct": not errors, "case_keys": len(by_key), "errors": errors},
+    }

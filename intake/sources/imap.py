@@ -1,0 +1,305 @@
+"""Reading one IMAP folder: connect, find the messages not yet logged, fetch them, mark them.
+
+The rule that keeps mail safe: a message is marked on the server (a keyword flag, or a move to
+the processed folder, per ``CASEWORK_IMAP_MARK``) only **after** the pipeline has committed it.
+A crash between the commit and the mark leaves the message unmarked; the next pass fetches it
+again and the pipeline answers "duplicate", after which it is marked. So a crash at any moment
+costs at most a re-read, never a lost or doubled message.
+
+How far the poller has read is kept in the ``mailbox_state`` table (UIDVALIDITY and the last
+UID marked). When the server's UIDVALIDITY changes (the folder was rebuilt or re-created), the
+old UIDs mean nothing any more: the folder is read again from the start and deduplication in
+the pipeline makes the second reading harmless.
+
+Fetching uses ``BODY.PEEK[]``, so the ``\\Seen`` flag people see in their mail client is left
+alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.imapclient import SocketTimeout
+from sqlalchemy import Engine, select
+
+from casework.errors import UserError
+from casework.settings import Settings
+from store.db import session_scope
+from store.models import MailboxState
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: messages fetched per FETCH command: few round trips, bounded memory
+FETCH_BATCH = 25
+#: leave IDLE and look again this often even when the server says nothing (RFC 2177: < 29 min)
+IDLE_RENEW_SECONDS = 9 * 60
+
+#: what a dropped connection, a restarting server or a network fault looks like
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, IMAPClientAbortError, EOFError)
+
+
+class ImapSettingsMissing(UserError):
+    """The IMAP settings needed to connect are not set."""
+
+
+class ImapRefused(UserError):
+    """The server answered but refused us (login, certificate, permission)."""
+
+
+class ImapUnavailable(UserError):
+    """The server could not be reached, or the connection dropped; worth retrying."""
+
+
+def require_imap_settings(settings: Settings) -> None:
+    """Raise a clear :class:`ImapSettingsMissing` naming every IMAP variable that is not set."""
+    missing = [
+        name
+        for name, value in (
+            ("CASEWORK_IMAP_HOST", settings.imap_host),
+            ("CASEWORK_IMAP_USER", settings.imap_user),
+            ("CASEWORK_IMAP_PASSWORD", settings.imap_password.get_secret_value()),
+        )
+        if not value
+    ]
+    if missing:
+        raise ImapSettingsMissing(
+            f"IMAP is not configured: set {', '.join(missing)} (and CASEWORK_IMAP_PORT, "
+            "CASEWORK_IMAP_TLS=none|starttls|ssl, CASEWORK_IMAP_FOLDER if not the defaults) "
+            "in the environment or .env."
+        )
+    if settings.imap_mark == "flag" and not settings.imap_processed_flag.strip():
+        raise ImapSettingsMissing("CASEWORK_IMAP_MARK is 'flag' but CASEWORK_IMAP_PROCESSED_FLAG is empty.")
+    if settings.imap_mark == "move" and not settings.imap_processed_folder.strip():
+        raise ImapSettingsMissing("CASEWORK_IMAP_MARK is 'move' but CASEWORK_IMAP_PROCESSED_FOLDER is empty.")
+
+
+def mailbox_key(settings: Settings) -> str:
+    """The ``mailbox_state`` row of the configured folder (not the port: TLS mode may change)."""
+    return f"{settings.imap_user}@{settings.imap_host}/{settings.imap_folder}"[:500]
+
+
+# --- the poller's place in the folder --------------------------------------------------------
+
+
+@dataclass
+class Position:
+    uidvalidity: int
+    last_uid: int
+
+
+def _state_query(key: str) -> Any:
+    return select(MailboxState).where(MailboxState.mailbox == key)  # type: ignore[arg-type]
+
+
+def load_position(engine: Engine, key: str, uidvalidity: int) -> Position:
+    """Where to go on from; UID 0 when the folder is new to us or its UIDVALIDITY changed."""
+    with session_scope(engine) as session:
+        row = session.execute(_state_query(key)).scalar_one_or_none()
+        if row is None:
+            session.add(MailboxState(mailbox=key, uidvalidity=uidvalidity, last_uid=0))
+            return Position(uidvalidity, 0)
+        if row.uidvalidity != uidvalidity:
+            log.warning(
+                "IMAP folder %s: UIDVALIDITY changed from %s to %s; reading the whole folder again "
+                "(messages already logged are recognised as duplicates)",
+                key, row.uidvalidity, uidvalidity,
+            )  # fmt: skip
+            row.uidvalidity, row.last_uid, row.updated_at = uidvalidity, 0, utcnow()
+        return Position(row.uidvalidity, row.last_uid)
+
+
+def save_position(engine: Engine, key: str, position: Position) -> None:
+    with session_scope(engine) as session:
+        row = session.execute(_state_query(key)).scalar_one()
+        if row.uidvalidity == position.uidvalidity and position.last_uid > row.last_uid:
+            row.last_uid, row.updated_at = position.last_uid, utcnow()
+
+
+# --- the connection --------------------------------------------------------------------------
+
+
+class ImapFolder:
+    """One logged-in connection with the configured folder selected."""
+
+    def __init__(self, settings: Settings) -> None:
+        require_imap_settings(settings)
+        self.settings = settings
+        self.key = mailbox_key(settings)
+        self.client: IMAPClient | None = None
+        self.uidvalidity = 0
+        self._can_move = False
+        self._can_idle = False
+
+    # connect / close ---------------------------------------------------------------------
+    def _context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.settings.imap_ca_file or None)
+
+    def connect(self) -> None:
+        s = self.settings
+        where = f"{s.imap_host}:{s.imap_port} (CASEWORK_IMAP_TLS={s.imap_tls})"
+        timeout = SocketTimeout(connect=15, read=120)
+        try:
+            if s.imap_tls == "ssl":
+                client = IMAPClient(s.imap_host, port=s.imap_port, ssl=True, ssl_context=self._context(),
+                                    timeout=timeout)  # fmt: skip
+            else:
+                client = IMAPClient(s.imap_host, port=s.imap_port, ssl=False, timeout=timeout)
+                if s.imap_tls == "starttls":
+                    client.starttls(self._context())
+        except ssl.SSLCertVerificationError as err:
+            raise ImapRefused(
+                f"The IMAP server {where} has a certificate we cannot verify ({err.verify_message}). "
+                "Set CASEWORK_IMAP_CA_FILE to the CA certificate that signed it."
+            ) from err
+        except (*TRANSIENT_ERRORS, IMAPClientError) as err:
+            raise ImapUnavailable(
+                f"Cannot reach the IMAP server {where}: {err}. Check CASEWORK_IMAP_HOST, "
+                "CASEWORK_IMAP_PORT and CASEWORK_IMAP_TLS, and that the server is running."
+            ) from err
+        try:
+            client.login(s.imap_user, s.imap_password.get_secret_value())
+        except LoginError as err:
+            _close_quietly(client)
+            raise ImapRefused(
+                f"The IMAP server {where} refused the login for CASEWORK_IMAP_USER: "
+                "check CASEWORK_IMAP_USER and CASEWORK_IMAP_PASSWORD."
+            ) from err
+        except TRANSIENT_ERRORS as err:
+            _close_quietly(client)
+            raise ImapUnavailable(f"The IMAP connection to {where} dropped during login: {err}") from err
+        self.client = client
+        caps = set(client.capabilities())
+        self._can_move = b"MOVE" in caps
+        self._can_idle = b"IDLE" in caps
+        try:
+            selected = client.select_folder(s.imap_folder)
+        except IMAPClientError as err:
+            if isinstance(err, IMAPClientAbortError):
+                raise
+            self.close()
+            raise ImapRefused(
+                f"Cannot open the IMAP folder {s.imap_folder!r}: {err}. Check CASEWORK_IMAP_FOLDER."
+            ) from err
+        self.uidvalidity = int(selected[b"UIDVALIDITY"])
+        if s.imap_mark == "flag":
+            permanent = {bytes(f) for f in selected.get(b"PERMANENTFLAGS", ())}
+            if b"\\*" not in permanent and s.imap_processed_flag.encode() not in permanent:
+                self.close()
+                raise ImapRefused(
+                    f"The folder {s.imap_folder!r} does not allow the keyword {s.imap_processed_flag!r}. "
+                    "Use CASEWORK_IMAP_MARK=move with CASEWORK_IMAP_PROCESSED_FOLDER instead."
+                )
+        elif not client.folder_exists(s.imap_processed_folder):
+            client.create_folder(s.imap_processed_folder)
+        log.info("IMAP %s: connected, UIDVALIDITY %s", self.key, self.uidvalidity)
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            _close_quietly(client)
+
+    @property
+    def can_idle(self) -> bool:
+        return self._can_idle
+
+    def _c(self) -> IMAPClient:
+        if self.client is None:
+            raise ImapUnavailable("not connected to the IMAP server")
+        return self.client
+
+    # reading -----------------------------------------------------------------------------
+    def pending(self, after_uid: int) -> list[int]:
+        """UIDs above ``after_uid`` not yet marked, in ascending order."""
+        client = self._c()
+        client.noop()  # let the server notice mail delivered since the last command
+        criteria: list[str] = ["UID", f"{after_uid + 1}:*"]
+        if self.settings.imap_mark == "flag":
+            criteria += ["NOT", "KEYWORD", self.settings.imap_processed_flag]
+        # "n:*" always matches the highest UID, even when it is below n: filter here.
+        return sorted(uid for uid in client.search(criteria) if uid > after_uid)
+
+    def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """``(uid, raw bytes)`` of each message still there, in UID order, a batch at a time."""
+        client = self._c()
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = uids[start : start + FETCH_BATCH]
+            found = client.fetch(batch, ["BODY.PEEK[]"])
+            for uid in batch:
+                data = found.get(uid)
+                if data is None or b"BODY[]" not in data:
+                    continue  # expunged by someone else meanwhile
+                yield uid, bytes(data[b"BODY[]"])
+
+    def source(self, uid: int) -> str:
+        """An IMAP URL (RFC 5092 style) naming the message, kept with it as its source."""
+        s = self.settings
+        return f"imap://{s.imap_user}@{s.imap_host}/{s.imap_folder};UIDVALIDITY={self.uidvalidity}/;UID={uid}"
+
+    # marking -----------------------------------------------------------------------------
+    def mark(self, uids: list[int]) -> None:
+        """Mark messages as logged. Call only once their pipeline transaction committed."""
+        if not uids:
+            return
+        client = self._c()
+        s = self.settings
+        if s.imap_mark == "flag":
+            client.add_flags(uids, [s.imap_processed_flag.encode()], silent=True)
+        elif self._can_move:
+            client.move(uids, s.imap_processed_folder)
+        else:
+            client.copy(uids, s.imap_processed_folder)
+            client.add_flags(uids, [b"\\Deleted"], silent=True)
+            if b"UIDPLUS" in set(client.capabilities()):
+                client.uid_expunge(uids)
+            else:
+                client.expunge()
+
+    # waiting -----------------------------------------------------------------------------
+    def wait_for_mail(self, stop: threading.Event, *, seconds: float) -> None:
+        """Return when the server reports new mail, ``seconds`` pass, or ``stop`` is set (IDLE)."""
+        client = self._c()
+        client.idle()
+        deadline = time.monotonic() + seconds
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                started = time.monotonic()
+                responses = client.idle_check(timeout=1.0)
+                if not responses and time.monotonic() - started < 0.5:
+                    # imapclient's idle_check swallows EOF and returns [] at once: a dropped
+                    # connection looks like this. Leave IDLE; the next command finds out.
+                    return
+                kinds = {r[1] if isinstance(r[1], bytes) else r[0] for r in responses if len(r) > 1}
+                if any(isinstance(r, tuple) and r and r[0] == b"BYE" for r in responses):
+                    raise ImapUnavailable("the IMAP server closed the connection (BYE)")
+                if b"EXISTS" in kinds or b"RECENT" in kinds:
+                    return
+        finally:
+            if self.client is not None:
+                try:
+                    client.idle_done()
+                except (*TRANSIENT_ERRORS, IMAPClientError) as err:
+                    raise ImapUnavailable(f"IMAP connection dropped while idling: {err}") from err
+
+
+def _close_quietly(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # already broken: close the socket, and nothing more can be done
+        with contextlib.suppress(Exception):
+            client.shutdown()
+
+
+def is_transient(err: BaseException) -> bool:
+    """True for errors that a reconnect after a pause can cure."""
+    return isinstance(err, (ImapUnavailable, socket.timeout, IMAPClientAbortError, *TRANSIENT_ERRORS))

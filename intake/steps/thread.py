@@ -1,0 +1,128 @@
+"""Thread: a reply, or the same message sent twice, joins the case it belongs to.
+
+A message joins a case when its In-Reply-To/References name a message on the case (or one of
+our acknowledgements, whose Message-IDs carry the case reference), when its subject carries
+the case reference (``[WMOPC-2013-000123]``, with the configured prefix), or when the same
+person sent the same subject and text a short while ago with a new Message-ID (people press
+Send twice). Re-opening a closed case is the ``store`` step's job, because automatic mail that
+threads onto a closed case must not re-open it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import lru_cache
+
+from sqlalchemy import select
+
+from intake.steps import Context
+from store.cases import get_case
+from store.enums import EventKind
+from store.models import Case, CaseEvent, Correspondent, Message
+
+NAME = "thread"
+DESCRIPTION = "join a reply or a re-sent message to its case"
+
+#: how far apart two identical messages from one person may be and still be "sent twice"
+RESEND_WINDOW = timedelta(hours=24)
+
+
+@lru_cache(maxsize=8)
+def reference_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}-(\d{{4}})-(\d{{6}})(?!\d)", re.IGNORECASE)
+
+
+def references_in(text: str, prefix: str) -> list[str]:
+    """Case references written in ``text``, in order, upper-cased."""
+    return [m.group(0).upper() for m in reference_pattern(prefix).finditer(text)]
+
+
+def case_by_reference(ctx: Context, reference: str) -> Case | None:
+    """The case with ``reference``, or the campaign it was merged into."""
+    case = get_case(ctx.session, reference)
+    if case is not None:
+        return case
+    from intake.steps.campaign import MERGED  # the campaign step records merges this way
+
+    merged_into = ctx.session.execute(
+        select(CaseEvent.case_id)  # type: ignore[call-overload]
+        .where(
+            CaseEvent.kind == EventKind.NOTE.value,
+            CaseEvent.old_value == reference,
+            CaseEvent.new_value == MERGED,
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    return ctx.session.get(Case, merged_into) if merged_into is not None else None
+
+
+def case_for_message_ids(ctx: Context, ids: list[str]) -> Case | None:
+    """The case of the newest of ``ids`` that is logged on a case."""
+    ids = [i for i in dict.fromkeys(ids) if i]
+    if not ids:
+        return None
+    rows = ctx.session.execute(
+        select(Message.message_id, Message.case_id).where(  # type: ignore[call-overload]
+            Message.message_id.in_(ids),  # type: ignore[union-attr]
+            Message.case_id.is_not(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    by_id = {row.message_id: row.case_id for row in rows}
+    for message_id in reversed(ids):  # References run oldest → newest; In-Reply-To is last
+        if message_id in by_id:
+            return ctx.session.get(Case, by_id[message_id])
+    prefix = ctx.settings.reference_prefix
+    for message_id in reversed(ids):
+        for reference in references_in(message_id, prefix):
+            case = case_by_reference(ctx, reference)
+            if case is not None:
+                return case
+    return None
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def resent_case(ctx: Context) -> Case | None:
+    """The case of an identical message (sender, subject, text) sent shortly before."""
+    msg = ctx.msg
+    if not msg.from_addr or msg.date is None or msg.date.tzinfo is None:
+        return None
+    # one indexed query (correspondent's email → their messages), filtered in SQL so that only
+    # same-subject messages inside the window bring their text back
+    rows = ctx.session.execute(
+        select(Message.case_id, Message.body_text)  # type: ignore[call-overload]
+        .join(Correspondent, Message.correspondent_id == Correspondent.id)
+        .where(
+            Correspondent.email == msg.from_addr,
+            Message.subject == msg.subject[:1000],
+            Message.case_id.is_not(None),  # type: ignore[union-attr]
+            Message.sent_at.between(msg.date - RESEND_WINDOW, msg.date + RESEND_WINDOW),  # type: ignore[union-attr]
+        )
+        .order_by(Message.id.desc())  # type: ignore[union-attr]
+        .limit(20)
+    ).all()
+    body = _normalised(msg.body_text)
+    for row in rows:
+        if _normalised(row.body_text) == body:
+            return ctx.session.get(Case, row.case_id)
+    return None
+
+
+def run(ctx: Context) -> None:
+    msg = ctx.msg
+    ids = [*msg.references, *([msg.in_reply_to] if msg.in_reply_to else [])]
+    case = case_for_message_ids(ctx, ids)
+    if case is not None:
+        ctx.case, ctx.joined_by = case, "In-Reply-To/References"
+        return
+    for reference in references_in(msg.subject, ctx.settings.reference_prefix):
+        case = case_by_reference(ctx, reference)
+        if case is not None:
+            ctx.case, ctx.joined_by = case, "case reference in the subject"
+            return
+    case = resent_case(ctx)
+    if case is not None:
+        ctx.case, ctx.joined_by = case, "sent twice"

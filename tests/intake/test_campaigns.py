@@ -1,0 +1,158 @@
+"""Campaigns: near-identical text from >= N different senders is one case in category campaign."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from casework.settings import Settings
+from intake import campaigns
+from store.cases import history
+from store.models import Campaign, Case, CaseParticipant, Correspondent, FingerprintBand, Message, OutboxItem
+from tests.conftest import make_settings
+from tests.support.intake_mail import CAMPAIGN_TEXT, eml, later, make_pipeline
+
+SENDERS = ["ann@example.org", "bob@example.net", "cat@example.com", "dev@example.org", "eve@example.net"]
+
+
+def campaign_mail(index: int, extra: str = "") -> bytes:
+    name = SENDERS[index].split("@")[0].title()
+    text = CAMPAIGN_TEXT + extra + f"\n{name}\nPostcode: B{index + 10}\n"
+    if index % 2:  # copied into a mail client, with a typo
+        text = text.replace("neighbourhood team", "neighborhood team")
+    return eml(
+        sender=f"{name} <{SENDERS[index]}>",
+        subject="Protect neighbourhood policing",
+        body=text,
+        message_id=f"<c{index}@example>",
+        date=later(60 * index),
+    )
+
+
+def test_third_sender_turns_earlier_cases_into_one_campaign(settings: Settings, engine: Engine) -> None:
+    pipeline = make_pipeline(settings, engine)
+    first = pipeline.process(campaign_mail(0), source="a")
+    second = pipeline.process(campaign_mail(1, "My own street lost its PCSO last year.\n"), source="a")
+    assert second.kind == "opened" and second.case_reference != first.case_reference  # 2 < 3 senders
+    third = pipeline.process(campaign_mail(2), source="a")
+    assert third.kind == "attached" and third.case_reference == first.case_reference
+    fourth = pipeline.process(campaign_mail(3), source="a")
+    assert fourth.case_reference == first.case_reference  # later members join directly
+    with Session(engine) as session:
+        case = session.execute(select(Case)).scalar_one()  # the second case was merged away
+        assert case.category == "campaign" and case.campaign_id is not None
+        assert session.get(Campaign, case.campaign_id).case_id == case.id  # type: ignore[union-attr]
+        emails = set(
+            session.execute(
+                select(Correspondent.email)  # type: ignore[call-overload]
+                .join(CaseParticipant, CaseParticipant.correspondent_id == Correspondent.id)
+                .where(CaseParticipant.case_id == case.id)
+            ).scalars()
+        )
+        assert emails == set(SENDERS[:4])
+        assert {m.case_id for m in session.execute(select(Message)).scalars()} == {case.id}
+        notes = [e.note for e in history(session, case=case)]
+        assert second.case_reference is not None
+        assert any(second.case_reference in note and "merged" in note for note in notes)
+        # the merged-away case's triage row stays, without a case, for the Slack sender to skip
+        orphan = session.execute(
+            select(OutboxItem).where(OutboxItem.key == f"triage:{second.case_reference}")  # type: ignore[arg-type]
+        )
+        assert orphan.scalar_one().case_id is None
+
+
+def test_two_senders_are_not_yet_a_campaign(settings: Settings, engine: Engine) -> None:
+    pipeline = make_pipeline(settings, engine)
+    pipeline.process(campaign_mail(0), source="a")
+    pipeline.process(campaign_mail(1), source="a")
+    with Session(engine) as session:
+        assert [c.category for c in session.execute(select(Case)).scalars()].count("campaign") == 0
+        assert session.execute(select(Campaign)).first() is None
+
+
+def test_one_sender_three_times_is_not_a_campaign(settings: Settings, engine: Engine) -> None:
+    pipeline = make_pipeline(settings, engine)
+    for day in range(3):  # days apart, so not "sent twice" either
+        raw = eml(
+            sender="ann@example.org",
+            subject="Protect neighbourhood policing",
+            body=CAMPAIGN_TEXT,
+            message_id=f"<a{day}@example>",
+            date=later(60 * 24 * 3 * day),
+        )
+        pipeline.process(raw, source="a")
+    with Session(engine) as session:
+        assert session.execute(select(Campaign)).first() is None
+
+
+def test_minimum_senders_is_a_setting(database_url: str, engine: Engine) -> None:
+    settings = make_settings(database_url, campaign_min_senders=2)
+    pipeline = make_pipeline(settings, engine)
+    first = pipeline.process(campaign_mail(0), source="a")
+    assert pipeline.process(campaign_mail(1), source="a").case_reference == first.case_reference
+
+
+def test_same_topic_in_own_words_is_not_a_campaign(settings: Settings, engine: Engine) -> None:
+    # corpus d034/d037: people asking about PCSOs in their own words stay separate cases
+    letters = [
+        "I am worried about the future of PCSOs in Walsall. Will you keep funding them? Ours is the only "
+        "officer we ever see on the estate and she knows every family by name.",
+        "What is your position on police community support officers? I read in the paper that numbers "
+        "may fall next year and I would like to know whether that is true and what you intend to do.",
+        "Please could you tell me how many PCSOs will be kept after the budget. Our neighbourhood team "
+        "has shrunk and the youths by the shops have noticed.",
+    ]
+    pipeline = make_pipeline(settings, engine)
+    for index, text in enumerate(letters):
+        pipeline.process(
+            eml(
+                sender=SENDERS[index],
+                subject="PCSOs",
+                body=text,
+                message_id=f"<t{index}@x>",
+                date=later(index),
+            ),
+            source="a",
+        )
+    with Session(engine) as session:
+        assert len(session.execute(select(Case)).all()) == 3
+        assert session.execute(select(Campaign)).first() is None
+
+
+def test_bands_are_stored_and_short_texts_have_none(settings: Settings, engine: Engine) -> None:
+    assert campaigns.bands(campaigns.shingles("Thank you!")) == []
+    outcome = make_pipeline(settings, engine).process(campaign_mail(0), source="a")
+    with Session(engine) as session:
+        rows = session.execute(
+            select(FingerprintBand).where(FingerprintBand.message_pk == outcome.message_pk)  # type: ignore[arg-type]
+        )
+        assert len(rows.all()) == campaigns.BANDS
+
+
+def test_similarity_ignores_quoted_text_and_signatures() -> None:
+    own = campaigns.shingles("I would like to meet you about the closure of the front counter at Bloxwich.")
+    quoted = campaigns.shingles(
+        "I would like to meet you about the closure of the front counter at Bloxwich.\n"
+        "-- \nJohn Smith, Chair of the residents' association, with a very long signature indeed\n"
+        "> quoted earlier text that must not count at all in the comparison of the two texts\n"
+    )
+    assert campaigns.similarity(own, quoted) == 1.0
+
+
+def test_reply_quoting_a_merged_away_reference_reaches_the_campaign(
+    settings: Settings, engine: Engine
+) -> None:
+    # the second sender was acknowledged as WMOPC-…-000002 before the campaign was recognised
+    pipeline = make_pipeline(settings, engine)
+    first = pipeline.process(campaign_mail(0), source="a")
+    second = pipeline.process(campaign_mail(1), source="a")
+    pipeline.process(campaign_mail(2), source="a")
+    reply = eml(
+        sender=SENDERS[1],
+        subject=f"Re: [{second.case_reference}] Your message",
+        message_id="<rr@x>",
+        body="Thank you for the acknowledgement, I look forward to a reply.\n",
+        date=later(60 * 24),
+    )
+    outcome = pipeline.process(reply, source="a")
+    assert (outcome.kind, outcome.case_reference) == ("attached", first.case_reference)

@@ -1,0 +1,97 @@
+"""``casework eval DIR``: classification scores and grouping on a labelled folder of mail."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casework.cli import main
+from casework.settings import get_settings
+from intake.evaluate import evaluate
+from tests.conftest import CORPUS, make_settings, shared_or_skip
+
+CATEGORIES = ["correspondence", "complaint", "foi", "campaign", "officer_correspondence", "consultation"]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_dev_corpus_grouping_is_perfect_and_macro_f1_meets_target(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = shared_or_skip(CORPUS)
+    main(["eval", str(corpus), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert list(result["categories"]) == CATEGORIES
+    # every reply, re-send (d075/d076) and campaign on the right case; automatic mail opens none
+    assert result["grouping"]["errors"] == [] and result["grouping"]["correct"] is True
+    assert result["outcomes"].get("quarantined", 0) == 0
+    assert result["outcomes"]["automatic"] == 4
+    assert result["macro_f1"] >= 0.90
+
+
+def make_folder(tmp_path: Path, files: list[str], labels: list[tuple[str, str, str]]) -> Path:
+    corpus = shared_or_skip(CORPUS)
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    for name in files:
+        shutil.copy(corpus / name, folder / name)
+    lines = ["file\tmessage_id\tcategory\tcase_key\tnotes"] + [f"{f}\t\t{c}\t{k}\t" for f, c, k in labels]
+    (folder / "labels.tsv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_wrong_grouping_is_reported(tmp_path: Path) -> None:
+    # labels that claim two unrelated letters are one case, and the re-send is a separate case
+    folder = make_folder(
+        tmp_path,
+        ["d075.eml", "d076.eml", "d005.eml"],
+        [
+            ("d075.eml", "correspondence", "k1"),
+            ("d076.eml", "correspondence", "k2"),
+            ("d005.eml", "correspondence", "k1"),
+        ],
+    )
+    result = evaluate(folder, make_settings("sqlite://"))
+    errors = result["grouping"]["errors"]
+    assert result["grouping"]["correct"] is False
+    assert any("k1: split" in e for e in errors) and any("k1, k2: on one case" in e for e in errors)
+
+
+def test_automatic_mail_must_not_open_a_case(tmp_path: Path) -> None:
+    folder = make_folder(
+        tmp_path, ["d039.eml", "d001.eml"], [("d039.eml", "auto", ""), ("d001.eml", "complaint", "k")]
+    )
+    result = evaluate(folder, make_settings("sqlite://"))
+    assert result["grouping"]["correct"] is True
+    assert result["categories"]["complaint"]["recall"] == 0.0  # d001 is correspondence, not a complaint
+    assert result["categories"]["correspondence"]["precision"] == 0.0
+
+
+@pytest.mark.parametrize("problem", ["no-folder", "no-labels", "bad-category", "missing-file"])
+def test_bad_folder_is_a_clear_error(
+    problem: str, tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "c"
+    if problem != "no-folder":
+        folder.mkdir()
+    if problem == "bad-category":
+        (folder / "a.eml").write_bytes(b"From: a@b\n\nx\n")
+        (folder / "labels.tsv").write_text("file\tcategory\tcase_key\na.eml\tspam\tk\n")
+    if problem == "missing-file":
+        (folder / "labels.tsv").write_text("file\tcategory\tcase_key\nzz.eml\tfoi\tk\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", str(folder)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
