@@ -16,6 +16,7 @@ from sqlmodel import Session
 from casework.settings import Settings
 from store.enums import Category, EventKind, Status
 from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
+from store.messages import first_message
 from store.references import next_reference
 from store.types import utcnow
 from store.workdays import LONDON, calendar, local_date
@@ -180,9 +181,17 @@ def set_category(
     session.add(case)
     record_event(session, case=case, kind=EventKind.CATEGORY, actor=actor, old=old, new=category.value)
     if label_text is not None:
+        # The label points at the message it is about, so retraining can read it as the
+        # classifier does (sender and recipient included), not only the text given here.
+        first = first_message(session, case=case)
         session.add(
             ClassifierLabel(
-                case_id=case.id, category=category.value, predicted=old, text=label_text, actor=actor
+                case_id=case.id,
+                message_pk=first.id if first else None,
+                category=category.value,
+                predicted=old,
+                text=label_text,
+                actor=actor,
             )
         )
     return True

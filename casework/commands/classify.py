@@ -95,5 +95,23 @@ def classify_command(
     typer.echo(f"model:      {model}")
 
 
+def retrain_command(
+    force: bool = typer.Option(False, "--force", help="train even when no label is newer than the model"),
+) -> None:
+    """Retrain the classifier now from caseworkers' corrections (the scheduler also does this nightly)."""
+    from casework.runtime import open_store
+    from intake.classify import retrain
+    from store.db import session_scope
+
+    settings = get_settings()
+    with session_scope(open_store(settings)) as session:
+        model = retrain(session, settings, force=force)
+    if model is None:
+        typer.echo("No new corrections since the last training: the model is unchanged (use --force to retrain).")
+    else:
+        typer.echo(f"Classifier retrained from {model.label_count} correction(s); model {model.id} is in use.")
+
+
 def register(app: typer.Typer) -> None:
     app.command("classify")(classify_command)
+    app.command("retrain")(retrain_command)

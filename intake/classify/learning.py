@@ -13,9 +13,30 @@ from sqlmodel import Session, col, select
 
 from casework.settings import Settings
 from intake.classify.classifier import Classifier, train
-from store.models import ClassifierLabel, ClassifierModel
+from intake.classify.text import model_text
+from intake.parse import Unparseable, parse_message
+from store.models import ClassifierLabel, ClassifierModel, Message
 
 log = logging.getLogger(__name__)
+
+
+def _message_texts(session: Session, message_pks: set[int]) -> dict[int, str]:
+    """What the model reads for each labelled message, rebuilt from its raw bytes.
+
+    A label points at the message it is about; re-parsing it gives the model the same text it
+    sees when classifying (sender-domain and recipient markers included), which the plain
+    subject-and-body text stored on the label lacks.
+    """
+    found: dict[int, str] = {}
+    for pk in sorted(message_pks):
+        message = session.get(Message, pk)
+        if message is None:
+            continue
+        try:
+            found[pk] = model_text(parse_message(message.raw))
+        except Unparseable:
+            continue
+    return found
 
 
 def newest_model(session: Session) -> ClassifierModel | None:
@@ -40,9 +61,11 @@ def retrain(session: Session, settings: Settings, *, force: bool = False) -> Cla
         return None
     # a case corrected twice: the latest decision about the same text is the truth
     latest: dict[tuple[int | None, str], str] = {}
+    texts = _message_texts(session, {label.message_pk for label in labels if label.message_pk})
     for label in labels:
-        if label.text.strip():
-            latest[(label.case_id, label.text)] = label.category
+        text = texts.get(label.message_pk or 0) or label.text
+        if text.strip():
+            latest[(label.case_id, text)] = label.category
     examples = [(text, category) for (_case, text), category in latest.items()]
     data = train(examples)
     data["last_label_id"] = last_label_id
