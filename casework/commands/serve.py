@@ -46,33 +46,41 @@ def check_slack_settings(settings: Settings, *, socket: bool) -> None:
 def start_workers(
     settings: Settings, engine: Engine, client: Any, stop: threading.Event
 ) -> list[threading.Thread]:
-    """The outbox sender, the scheduler and the IMAP poller, each in a daemon thread.
+    """The outbox senders (Slack, and SMTP acknowledgements), the scheduler and the IMAP poller.
 
-    The scheduler is stopped when ``stop`` is set (a watcher thread shuts it down).
+    Each runs in a daemon thread; the scheduler is shut down when ``stop`` is set. The poller
+    runs here only with IDLE on; without IDLE the scheduler polls on its interval.
     """
     from bot.sender import OutboxSender
+    from casework import scheduler
+    from intake import poller
 
     threads = [_thread("outbox-sender", OutboxSender(settings, engine, client).run, stop)]
-    try:
-        from casework import scheduler  # type: ignore[attr-defined]
+    running = scheduler.start(settings, engine)
 
-        running = scheduler.start(settings, engine)
+    def stop_scheduler(event: threading.Event) -> None:
+        event.wait()
+        running.shutdown(wait=False)
 
-        def stop_scheduler(event: threading.Event) -> None:
-            event.wait()
-            running.shutdown(wait=False)
-
-        threads.append(_thread("scheduler-stop", stop_scheduler, stop))
-    except ImportError:
-        log.info("scheduler not installed yet; running without it")
+    threads.append(_thread("scheduler-stop", stop_scheduler, stop))
+    if settings.smtp_enabled:
+        threads.append(_thread("ack-sender", lambda s: _send_acks(settings, engine, s), stop))
     if settings.imap_enabled and settings.imap_idle:
-        try:
-            from intake import poller  # type: ignore[attr-defined]
-        except ImportError:
-            log.info("IMAP poller not installed yet; running without it")
-        else:
-            threads.append(_thread("imap-poller", lambda s: poller.run(settings, engine, s), stop))
+        threads.append(_thread("imap-poller", lambda s: poller.run(settings, engine, s), stop))
     return threads
+
+
+def _send_acks(settings: Settings, engine: Engine, stop: threading.Event, every: float = 15.0) -> None:
+    """Drain acknowledgement rows every few seconds; SMTP trouble only delays them."""
+    from intake import smtp_sender
+
+    while not stop.is_set():
+        try:
+            while smtp_sender.drain(settings, engine) and not stop.is_set():
+                pass
+        except Exception:  # a fault here must not stop the service; rows stay queued
+            log.exception("acknowledgement sender failed; will retry")
+        stop.wait(every)
 
 
 def _thread(name: str, target: Callable[[threading.Event], None], stop: threading.Event) -> threading.Thread:

@@ -197,3 +197,28 @@ def test_acks_send_command(
         get_settings.cache_clear()
     assert "sent 1 acknowledgement(s)" in capsys.readouterr().out
     assert len(smtp_server[0].received) == 1
+
+
+def test_the_service_sends_acknowledgements_by_itself(
+    ack_settings: Settings, engine: Engine, smtp_server: tuple[Inbox, int]
+) -> None:
+    """``casework serve`` runs an acknowledgement sender: nobody has to run ``acks send``."""
+    import threading
+    import time
+
+    from casework.commands.serve import _send_acks
+
+    opened = make_pipeline(ack_settings, engine).process(eml(), source="a")
+    stop = threading.Event()
+    worker = threading.Thread(target=_send_acks, args=(ack_settings, engine, stop), kwargs={"every": 0.1})
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not smtp_server[0].received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(5)
+    [message] = smtp_server[0].received
+    assert opened.case_reference and opened.case_reference in message["Subject"]
+    assert all(row.sent_at is not None for row in acks(engine))
