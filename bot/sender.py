@@ -74,7 +74,7 @@ class OutboxSender:
             sent += self._send_one(item)
         return sent
 
-    def run(self, stop: threading.Event, *, idle_seconds: float = 1.0) -> None:
+    def run(self, stop: threading.Event, *, idle_seconds: float = 0.25) -> None:
         log.info("outbox sender started")
         while not stop.is_set():
             try:

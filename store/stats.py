@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
+from casework.settings import Settings
 from store.enums import Category, EventKind, Status
 from store.models import Call, CaseEvent
 from store.models import Case as CaseRow
@@ -367,6 +368,20 @@ def board_tables(
         "aged_unclosed": aged_table(by_day, start=start, end=end, as_of=as_of, aged_days=aged_days),
         "calls": calls_table(session, start=start, end=end, call_target_seconds=call_target_seconds),
     }
+
+
+def office_tables(
+    session: Session, *, settings: Settings, start: date, end: date, as_of: date | None = None
+) -> dict[str, Any]:
+    """:func:`board_tables` with the office's call target and aged threshold from its settings."""
+    return board_tables(
+        session,
+        start=start,
+        end=end,
+        as_of=as_of,
+        call_target_seconds=settings.call_target_seconds,
+        aged_days=settings.aged_days,
+    )
 
 
 def table_names() -> Iterable[str]:

@@ -20,7 +20,6 @@ from casework.settings import get_settings
 from casework.tables import render
 from store.db import session_scope
 from store.imports import import_calls, import_cases
-from store.stats import board_tables
 from store.workdays import LONDON
 
 
@@ -50,17 +49,8 @@ def demo(
     )
     start, end = demo_period(day)
     with session_scope(engine) as session:
-        tables = board_tables(
-            session,
-            start=start,
-            end=end,
-            as_of=day,
-            call_target_seconds=settings.call_target_seconds,
-            aged_days=settings.aged_days,
-        )
-    render(tables)
-    with session_scope(engine) as session:
         data = report.gather(session, settings=settings, start=start, end=end, as_of=day)
+    render(data.tables)
     written = report.write(report_dir, report.render(data, ("html", "md")))
     typer.echo(f"Board report written: {written[0]} (open it in a browser)")
 

@@ -12,7 +12,7 @@ from casework.runtime import open_store
 from casework.settings import get_settings
 from casework.tables import render
 from store.db import session_scope
-from store.stats import board_tables
+from store.stats import office_tables
 
 
 def parse_date(value: str | None, option: str) -> date | None:
@@ -51,14 +51,7 @@ def stats(
     settings = get_settings()
     engine = open_store(settings)
     with session_scope(engine) as session:
-        tables = board_tables(
-            session,
-            start=start,
-            end=end,
-            as_of=as_of_day,
-            call_target_seconds=settings.call_target_seconds,
-            aged_days=settings.aged_days,
-        )
+        tables = office_tables(session, settings=settings, start=start, end=end, as_of=as_of_day)
     if as_json:
         typer.echo(json.dumps(tables, indent=1, ensure_ascii=False))
     else:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from casework.settings import Settings
 from store.enums import EventKind, Status
 from store.models import Case, CaseEvent
-from store.stats import board_tables
+from store.stats import office_tables
 from store.workdays import LONDON
 
 BATCH = 200
@@ -135,14 +135,7 @@ def _first_match(session: Session, batch: list[Any], as_of: date, awaiting_reply
 
 def gather(session: Session, *, settings: Settings, start: date, end: date, as_of: date | None) -> ReportData:
     """Read everything one report needs for [start, end] as at ``as_of``."""
-    tables = board_tables(
-        session,
-        start=start,
-        end=end,
-        as_of=as_of,
-        call_target_seconds=settings.call_target_seconds,
-        aged_days=settings.aged_days,
-    )
+    tables = office_tables(session, settings=settings, start=start, end=end, as_of=as_of)
     as_of = date.fromisoformat(tables["as_of"])
     return ReportData(
         tables=tables,

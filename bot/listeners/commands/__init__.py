@@ -86,20 +86,13 @@ def summary(deps: Deps, user: str, args: list[str], body: dict[str, Any], client
     _need_manager(deps, user)
     flags = {a.lower() for a in args} & {"share", "chart"}
     period = summary_range(" ".join(a for a in args if a.lower() not in flags), deps.today())
-    from store.stats import board_tables, calls_table
+    from store.stats import calls_table, office_tables
 
     today = deps.today()
     monday = today - timedelta(days=today.weekday())
     settings = deps.settings
     with session_scope(deps.engine) as session:
-        tables = board_tables(
-            session,
-            start=period.start,
-            end=period.end,
-            as_of=today,
-            call_target_seconds=settings.call_target_seconds,
-            aged_days=settings.aged_days,
-        )
+        tables = office_tables(session, settings=settings, start=period.start, end=period.end, as_of=today)
         week = calls_table(session, start=monday, end=today, call_target_seconds=settings.call_target_seconds)
     message = blocks.summary_blocks(tables, period, week)
     if "chart" in flags:
