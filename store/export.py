@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.models import Case, CaseParticipant, Correspondent, Message
 
@@ -31,17 +31,17 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
         cases = list(
             session.execute(
                 select(
-                    Case.id,
-                    Case.reference,
-                    Case.category,
-                    Case.status,
-                    Case.received_at,
-                    Case.due_on,
-                    Case.closed_at,
+                    col(Case.id),
+                    col(Case.reference),
+                    col(Case.category),
+                    col(Case.status),
+                    col(Case.received_at),
+                    col(Case.due_on),
+                    col(Case.closed_at),
                 )
-                .where(Case.id > last_id)
-                .order_by(Case.id)
-                .limit(PAGE)  # type: ignore[arg-type, operator]
+                .where(col(Case.id) > last_id)
+                .order_by(col(Case.id))
+                .limit(PAGE)
             ).all()
         )
         if not cases:
@@ -50,16 +50,18 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
         last_id = ids[-1]
         message_ids: dict[int, list[str]] = defaultdict(list)
         for case_id, message_id in session.execute(
-            select(Message.case_id, Message.message_id).where(Message.case_id.in_(ids)).order_by(Message.id)  # type: ignore[union-attr, arg-type]
+            select(col(Message.case_id), col(Message.message_id))
+            .where(col(Message.case_id).in_(ids))
+            .order_by(col(Message.id))
         ):
             if message_id:
                 message_ids[case_id].append(message_id)
         participants: dict[int, list[str]] = defaultdict(list)
         for case_id, email in session.execute(
-            select(CaseParticipant.case_id, Correspondent.email)
-            .join(Correspondent, Correspondent.id == CaseParticipant.correspondent_id)  # type: ignore[arg-type]
-            .where(CaseParticipant.case_id.in_(ids))
-            .order_by(CaseParticipant.id)  # type: ignore[attr-defined, arg-type]
+            select(col(CaseParticipant.case_id), col(Correspondent.email))
+            .join(Correspondent, col(Correspondent.id) == col(CaseParticipant.correspondent_id))
+            .where(col(CaseParticipant.case_id).in_(ids))
+            .order_by(col(CaseParticipant.id))
         ):
             if email not in participants[case_id]:
                 participants[case_id].append(email)

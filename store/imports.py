@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from casework.settings import Settings
 from store.cases import due_on_for
@@ -163,7 +163,9 @@ def _parse_case(row: dict[str, str]) -> _CaseRow:
 
 
 def check_cases(path: Path) -> list[tuple[int, _CaseRow]]:
-    rows, errors, seen = [], [], {}
+    rows: list[tuple[int, _CaseRow]] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
     for line, raw in read_csv(path, CASE_HEADER):
         try:
             parsed = _parse_case(raw)
@@ -200,8 +202,8 @@ def import_cases(
         batch = rows[start : start + BATCH]
         existing = set(
             session.execute(
-                select(Case.reference).where(Case.reference.in_([r.reference for r in batch]))
-            ).scalars()  # type: ignore[attr-defined]
+                select(col(Case.reference)).where(col(Case.reference).in_([r.reference for r in batch]))
+            ).scalars()
         )
         fresh = [r for r in batch if r.reference not in existing]
         result.already_present += len(batch) - len(fresh)
@@ -240,9 +242,9 @@ def import_cases(
             session.execute(insert(Case), values)
             ids = dict(
                 session.execute(
-                    select(Case.reference, Case.id).where(
-                        Case.reference.in_([v["reference"] for v in values])
-                    )  # type: ignore[attr-defined]
+                    select(col(Case.reference), col(Case.id)).where(
+                        col(Case.reference).in_([v["reference"] for v in values])
+                    )
                 ).all()
             )
             _history(session, fresh, ids, people)
@@ -264,9 +266,11 @@ def _correspondents(session: Session, emails: set[str]) -> dict[str, int]:
         chunk = wanted[i : i + 1000]
         found.update(
             session.execute(
-                select(Correspondent.email, Correspondent.id).where(Correspondent.email.in_(chunk))
+                select(col(Correspondent.email), col(Correspondent.id)).where(
+                    col(Correspondent.email).in_(chunk)
+                )
             ).all()
-        )  # type: ignore[attr-defined,arg-type]
+        )
     missing = [e for e in wanted if e not in found]
     if missing:
         now = utcnow()
@@ -275,9 +279,11 @@ def _correspondents(session: Session, emails: set[str]) -> dict[str, int]:
             chunk = missing[i : i + 1000]
             found.update(
                 session.execute(
-                    select(Correspondent.email, Correspondent.id).where(Correspondent.email.in_(chunk))
+                    select(col(Correspondent.email), col(Correspondent.id)).where(
+                        col(Correspondent.email).in_(chunk)
+                    )
                 ).all()
-            )  # type: ignore[attr-defined,arg-type]
+            )
     return found
 
 
@@ -358,7 +364,9 @@ def _parse_call(row: dict[str, str]) -> dict[str, Any]:
 
 
 def check_calls(path: Path) -> list[dict[str, Any]]:
-    rows, errors, seen = [], [], {}
+    rows: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
     for line, raw in read_csv(path, CALL_HEADER):
         try:
             parsed = _parse_call(raw)
@@ -391,8 +399,8 @@ def import_calls(
         batch = rows[start : start + BATCH]
         existing = set(
             session.execute(
-                select(Call.call_id).where(Call.call_id.in_([r["call_id"] for r in batch]))
-            ).scalars()  # type: ignore[attr-defined]
+                select(col(Call.call_id)).where(col(Call.call_id).in_([r["call_id"] for r in batch]))
+            ).scalars()
         )
         fresh = [r for r in batch if r["call_id"] not in existing]
         result.already_present += len(batch) - len(fresh)

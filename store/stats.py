@@ -232,13 +232,13 @@ def closure_table(
         .group_by(CASES.c.closed_on)
     )
     by_month = {m: _Closure() for m in months(start, end)}
-    for closed_on, *figures in rows:
-        by_month[_month(closed_on)].add(_Closure(*(int(f or 0) for f in figures)))
+    for closed_on, *sums in rows:
+        by_month[_month(closed_on)].add(_Closure(*(int(f or 0) for f in sums)))
     total = _Closure()
     table = []
-    for label, figures in by_month.items():
-        table.append(figures.row(label))
-        total.add(figures)
+    for label, month in by_month.items():
+        table.append(month.row(label))
+        total.add(month)
     table.append(total.row("total"))
     return table
 
@@ -323,11 +323,11 @@ def calls_table(
             name = holiday_name(monday + timedelta(days=offset))
             if name:
                 figures.holidays.append(name)
-    for started_on, *figures in rows:
+    for started_on, *values in rows:
         monday = started_on - timedelta(days=started_on.weekday())
-        counts = [int(f or 0) for f in figures[:4]]
-        sums = [float(f or 0) for f in figures[4:]]
-        by_week[monday].add(_Calls(*counts, *sums))  # type: ignore[arg-type]
+        within, over, unanswered, busy = (int(v or 0) for v in values[:4])
+        wait_answered, wait_abandoned, talk = (float(v or 0) for v in values[4:])
+        by_week[monday].add(_Calls(within, over, unanswered, busy, wait_answered, wait_abandoned, talk))
     total = _Calls()
     table = []
     for monday, figures in by_week.items():
