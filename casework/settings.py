@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 #: Values that mean "somebody copied .env.example and forgot to fill it in".
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "xoxb-your-token", "your-signing-secret", ""})

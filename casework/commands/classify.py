@@ -107,9 +107,13 @@ def retrain_command(
     with session_scope(open_store(settings)) as session:
         model = retrain(session, settings, force=force)
     if model is None:
-        typer.echo("No new corrections since the last training: the model is unchanged (use --force to retrain).")
+        typer.echo(
+            "No new corrections since the last training: the model is unchanged (use --force to retrain)."
+        )
     else:
-        typer.echo(f"Classifier retrained from {model.label_count} correction(s); model {model.id} is in use.")
+        typer.echo(
+            f"Classifier retrained from {model.label_count} correction(s); model {model.id} is in use."
+        )
 
 
 def register(app: typer.Typer) -> None:

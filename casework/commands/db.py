@@ -15,7 +15,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def upgrade_command() -> None:
     """Create or upgrade the schema to the current version (safe to run at every start)."""
     engine = open_store(get_settings())
-    typer.echo(f"database {engine.url.render_as_string(hide_password=True)} is at revision {current_revision(engine)}")
+    where = engine.url.render_as_string(hide_password=True)
+    typer.echo(f"database {where} is at revision {current_revision(engine)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,9 +19,16 @@ from store.models import ClassifierLabel
 from tests.support.cli import run_cli
 
 NEIGHBOUR = "staffordshire.pnn.police.uk"
-TOPICS = ["the car park barrier at the station", "my locker being moved", "the canteen closing early",
-          "the new radio handsets", "parking permits for night shift", "the gym opening hours",
-          "the lift at headquarters", "the printer on our floor"]
+TOPICS = [
+    "the car park barrier at the station",
+    "my locker being moved",
+    "the canteen closing early",
+    "the new radio handsets",
+    "parking permits for night shift",
+    "the gym opening hours",
+    "the lift at headquarters",
+    "the printer on our floor",
+]
 #: each officer writes in their own words, so the pipeline sees letters, not a campaign
 BODIES = [
     "Since last month {t} has been a nuisance for everyone on my team and nobody seems to own it.",
@@ -45,7 +52,10 @@ def raw(n: int) -> bytes:
 
 
 def test_corrections_on_logged_cases_teach_the_sender_domain(
-    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     pipeline = Pipeline(settings, engine)
@@ -57,8 +67,19 @@ def test_corrections_on_logged_cases_teach_the_sender_domain(
     right_before = sum(before.classify(m).category == "officer_correspondence" for m in held_out)
 
     for outcome in taught:
-        result = run_cli(["case", "set-category", outcome.case_reference or "", "officer_correspondence",
-                          "--actor", "U42"], database_url=database_url, monkeypatch=monkeypatch, capsys=capsys)
+        result = run_cli(
+            [
+                "case",
+                "set-category",
+                outcome.case_reference or "",
+                "officer_correspondence",
+                "--actor",
+                "U42",
+            ],
+            database_url=database_url,
+            monkeypatch=monkeypatch,
+            capsys=capsys,
+        )
         assert result.exit_code == 0, result.stderr
     with session_scope(engine) as session:
         labels = list(session.execute(select(ClassifierLabel)).scalars())
