@@ -111,9 +111,18 @@ def register(app: typer.Typer) -> None:
         start_workers(settings, engine, client, stop)
         if socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from slack_sdk.errors import SlackApiError
 
             handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-            handler.connect()
+            try:
+                handler.connect()
+            except SlackApiError as err:  # a wrong or revoked app token is bad input, not a fault
+                stop.set()
+                raise UserError(
+                    f"Slack refused the Socket Mode connection ({err.response.get('error')}). Check that "
+                    "SLACK_APP_TOKEN is the app-level token (xapp-…) with connections:write and that "
+                    "Socket Mode is on (see docs/slack.md)."
+                ) from err
             typer.echo("casework: connected to Slack in Socket Mode")
             _wait(stop)
             handler.close()

@@ -42,6 +42,7 @@ class FakeSlackAPI:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     failures: dict[str, _Failure] = field(default_factory=dict)
     hang_seconds: float = 3.0
+    socket_url: str = ""  # what apps.connections.open hands out (tests.support.slack_socket)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
 
@@ -117,6 +118,10 @@ class FakeSlackAPI:
             return 200, {}, {"ok": True, "users": self.usergroups.get(str(body.get("usergroup")), [])}
         if method == "auth.test":
             return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T111"}
+        if method == "apps.connections.open":
+            if not self.socket_url:
+                return 200, {}, {"ok": False, "error": "socket_mode_not_enabled"}
+            return 200, {}, {"ok": True, "url": self.socket_url}
         if method == "files.getUploadURLExternal":
             return 200, {}, {"ok": True, "upload_url": f"{self.url}/upload/F123", "file_id": "F123"}
         if method == "files.completeUploadExternal":
