@@ -86,7 +86,14 @@ def report(
         files = render(data, formats, browser=browser)
     except PdfError as err:
         raise UserError(f"The PDF could not be printed: {err}. Try --format html.") from err
-    for path in write(out, files):
+    try:
+        written = write(out, files)
+    except OSError as err:
+        raise UserError(
+            f"--out {out} could not be written ({err.strerror}): nothing was written. "
+            "Choose a folder you can write to."
+        ) from err
+    for path in written:
         typer.echo(str(path))
     if format_ is None and browser is None:
         typer.echo("No PDF: install Chromium ('chromium' package) to print one.", err=True)

@@ -7,6 +7,9 @@ once everything has rendered, so a failure leaves nothing half-written.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,12 +46,30 @@ def render(data: ReportData, formats: Iterable[str], *, browser: str | None = No
 
 
 def write(out: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write ``files`` under ``out`` (created if missing); the paths written, in order."""
+    """Write ``files`` under ``out`` (created if missing); the paths written, in order.
+
+    All or nothing: the files are first written into a scratch folder inside ``out`` and only
+    then moved into place, so a folder that turns out to be unwritable (a read-only mount,
+    a full disk) leaves nothing half-written. Raises ``OSError`` with nothing changed.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in files.items():
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        written.append(path)
-    return written
+    scratch = Path(tempfile.mkdtemp(prefix=".casework-report-", dir=out))
+    try:
+        for name, content in files.items():
+            staged = scratch / name
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(content)
+        written: list[Path] = []
+        try:
+            for name in files:
+                path = out / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(scratch / name, path)
+                written.append(path)
+        except OSError:
+            for path in written:  # take back what was moved: no half report
+                path.unlink(missing_ok=True)
+            raise
+        return written
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
