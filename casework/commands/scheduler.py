@@ -31,7 +31,7 @@ def remind(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Run the deadline warning pass by hand: record today's warnings in the outbox.
+    """Run the deadline warning pass by hand: record today's warnings and overdue lists in the outbox.
 
     The running service (`casework serve`) does this on every working day by itself and sends
     what is recorded; a warning already recorded is never recorded or sent again.
@@ -54,9 +54,12 @@ def remind(
     if not result.working_day:
         typer.echo(f"{result.reason}.")
         return
+    overdue = result.overdue
+    overdue_total = overdue.total if overdue else 0
     typer.echo(
         f"{today.isoformat()}: {len(result.warnings)} case(s) at a warning threshold, "
-        f"{len(result.monitoring)} in monitoring; {len(result.queued)} new message(s) queued."
+        f"{overdue_total} overdue, {result.monitoring_total} in monitoring near or past due; "
+        f"{len(result.queued)} new message(s) queued."
     )
     for warning in result.warnings:
         line = warning.line
@@ -64,9 +67,16 @@ def remind(
             f"  {line.reference}  {line.left_text:<28} due {line.due_on.isoformat()}  "
             f"{line.status_text}  {line.assignee or 'unassigned'}"
         )
+    if overdue and overdue.total:
+        typer.echo("overdue, listed once a day (a DM to each assignee, one post to the alerts channel):")
+        for user in overdue.assignees:
+            typer.echo(f"  {user:<14} {overdue.counts[user]:>6} overdue")
+        typer.echo(f"  {'unassigned':<14} {overdue.unassigned:>6} overdue")
     for warning in result.monitoring:
         line = warning.line
         typer.echo(f"  {line.reference}  {line.left_text:<28} due {line.due_on.isoformat()}  (monitoring)")
+    if result.monitoring_total > len(result.monitoring):
+        typer.echo(f"  …and {result.monitoring_total - len(result.monitoring)} more in monitoring")
     if not settings.alerts_channel:
         typer.echo("note: CASEWORK_ALERTS_CHANNEL is not set, so warnings go only to assignees.")
 

@@ -49,16 +49,28 @@ COLUMNS = (
 )
 
 
-def unclosed_rows(session: Session, *, where: Sequence[ColumnElement[bool]] = ()) -> list[CaseRow]:
-    """Unclosed cases matching ``where``, soonest due first (``status IN`` uses the status/due index)."""
-    unclosed = [s.value for s in (Status.OPEN, Status.IN_PROGRESS, Status.MONITORING)]
+UNCLOSED = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.MONITORING.value)
+#: the statuses the office can act on (monitoring cases wait on the IOPC or a court)
+ACTING = (Status.OPEN.value, Status.IN_PROGRESS.value)
+
+
+def unclosed_rows(
+    session: Session,
+    *,
+    where: Sequence[ColumnElement[bool]] = (),
+    statuses: Sequence[str] = UNCLOSED,
+    limit: int | None = None,
+) -> list[CaseRow]:
+    """Cases in ``statuses`` (default: unclosed) matching ``where``, soonest due first, at most
+    ``limit`` (``status IN`` and the order use the status/due index)."""
     # Dates come back as the driver gives them (ISO text on SQLite) and are parsed once per
     # distinct value: SQLAlchemy's per-row date parsing was most of the cost of a big window.
     columns: list[Any] = [*COLUMNS[:-2], *(type_coerce(c, String) for c in COLUMNS[-2:])]
     query = (
         select(*columns)
-        .where(Case.status.in_(unclosed), *where)  # type: ignore[attr-defined]
+        .where(Case.status.in_(statuses), *where)  # type: ignore[attr-defined]
         .order_by(Case.due_on, Case.reference)  # type: ignore[arg-type]
+        .limit(limit)
     )
     dates: dict[object, date] = {}
 

@@ -11,7 +11,7 @@ can neither mention anyone nor make a link.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,6 +22,8 @@ Block = dict[str, Any]
 MAX_LINES = 25
 SECTION_LIMIT = 2900
 HEADER_LIMIT = 150
+#: lines in each list of the team's overdue post (unassigned, most overdue)
+OVERDUE_CHANNEL_LINES = 10
 
 
 def escape(text: str) -> str:
@@ -70,6 +72,14 @@ class CaseLine:
             f"working day{'s' if self.waited_working_days != 1 else ''} · {escape(self.status_text)} · {who}"
         )
 
+    def mine(self) -> str:
+        """The line in the assignee's own overdue list: no mention of the reader, most telling first."""
+        subject = escape(short(self.subject)) or "(no subject)"
+        return (
+            f"*{escape(self.reference)}* · {subject}\n"
+            f"*{self.left_text}* (due {day_text(self.due_on)}) · {escape(self.status_text)}"
+        )
+
 
 def _is_slack_id(value: str) -> bool:
     """Only Slack user IDs become mentions; anything else an assignee field holds is shown as text."""
@@ -105,12 +115,21 @@ def warning_message(line: CaseLine) -> tuple[str, list[dict[str, Any]]]:
     return escape(text), [section(f":alarm_clock: Deadline warning\n{line.mrkdwn()}"[:SECTION_LIMIT])]
 
 
-def _list_section(lines: Sequence[CaseLine], *, empty: str) -> list[Block]:
-    """Lines in as few sections as Slack allows, cut at :data:`MAX_LINES` with a count (only the
-    lines shown are rendered: a long list costs no more than a short one)."""
+def _list_section(
+    lines: Sequence[CaseLine],
+    *,
+    empty: str,
+    total: int | None = None,
+    limit: int = MAX_LINES,
+    render: Callable[[CaseLine], str] = CaseLine.mrkdwn,
+) -> list[Block]:
+    """Lines in as few sections as Slack allows, cut at ``limit`` with "…and N more" counted
+    from ``total`` (default: the lines given). Only the lines shown are rendered, so a caller
+    may pass just the first ``limit`` lines and the true total."""
     if not lines:
         return [context(empty)]
-    shown = [line.mrkdwn() for line in lines[:MAX_LINES]]
+    total = len(lines) if total is None else total
+    shown = [render(line) for line in lines[:limit]]
     sections: list[Block] = []
     chunk: list[str] = []
     size = 0
@@ -122,20 +141,67 @@ def _list_section(lines: Sequence[CaseLine], *, empty: str) -> list[Block]:
         size += len(item) + 2
     if chunk:
         sections.append(section("\n\n".join(chunk)))
-    if len(lines) > MAX_LINES:
-        sections.append(context(f"…and {len(lines) - MAX_LINES} more."))
+    if total > len(shown):
+        sections.append(context(f"…and {total - len(shown)} more."))
     return sections
 
 
-def monitoring_message(today: date, lines: Sequence[CaseLine]) -> tuple[str, list[dict[str, Any]]]:
+def monitoring_message(
+    today: date, lines: Sequence[CaseLine], total: int | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """Monitoring cases at or past a threshold: listed apart, because the office cannot act on them."""
-    text = f"{len(lines)} case(s) in monitoring (IOPC or court) are near or past their due date"
+    total = len(lines) if total is None else total
+    text = f"{total} case(s) in monitoring (IOPC or court) are near or past their due date"
     blocks: list[Block] = [
         header(f"Monitoring: near or past due · {day_text(today)}"),
         context("Waiting on the IOPC or a court: for information, no action here."),
-        *_list_section(lines, empty="None."),
+        *_list_section(lines, empty="None.", total=total),
     ]
     return text, blocks
+
+
+def _cases(count: int) -> str:
+    return f"{count:,} overdue case{'s' if count != 1 else ''}"
+
+
+def overdue_dm_message(
+    today: date, lines: Sequence[CaseLine], total: int
+) -> tuple[str, list[dict[str, Any]]]:
+    """One assignee's daily overdue list: their ``total`` overdue cases, the first lines shown."""
+    blocks: list[Block] = [
+        header(f"Your overdue cases · {day_text(today)}"),
+        context(f"You have {_cases(total)}, most overdue first."),
+        *_list_section(lines, empty="None.", total=total, render=CaseLine.mine),
+    ]
+    return f"You have {_cases(total)} today", blocks
+
+
+def overdue_channel_message(
+    today: date,
+    *,
+    total: int,
+    caseworkers: int,
+    unassigned: Sequence[CaseLine],
+    unassigned_total: int,
+    oldest: Sequence[CaseLine],
+) -> tuple[str, list[dict[str, Any]]]:
+    """The team's daily overdue post: how many, the unassigned ones, the oldest ones."""
+    summary = (
+        f"{_cases(total)} today: {total - unassigned_total:,} with {caseworkers:,} "
+        f"caseworker{'s' if caseworkers != 1 else ''} (each has their list by DM), "
+        f"{unassigned_total:,} unassigned."
+    )
+    blocks: list[Block] = [
+        header(f"Overdue · {day_text(today)}"),
+        section(summary),
+        divider(),
+        section(f"*Unassigned* ({unassigned_total:,})"),
+        *_list_section(unassigned, empty="None.", total=unassigned_total, limit=OVERDUE_CHANNEL_LINES),
+        divider(),
+        section("*Most overdue*"),
+        *_list_section(oldest, empty="None.", total=len(oldest), limit=OVERDUE_CHANNEL_LINES),
+    ]
+    return f"Casework: {_cases(total)} ({unassigned_total:,} unassigned)", blocks
 
 
 def digest_message(

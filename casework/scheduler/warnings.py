@@ -1,9 +1,10 @@
-"""The deadline warning pass: which unclosed cases have reached a warning threshold today.
+"""The deadline warning pass: per-case warnings at the thresholds, and the daily overdue list.
 
 A case's *level* on a working day is the smallest configured threshold (default 5, 2, 0
-working days left) at or above its working days left, or, once overdue, the (negative) days
-left itself. Each level has a *crossing date*: the working day on which the case reached it.
-A warning is keyed ``warn:{reference}:{level}:{crossing date}``, so
+working days left) at or above its working days left. Each level has a *crossing date*: the
+working day on which the case reached it. A warning is keyed
+``warn:{reference}:{level}:{crossing date}`` (a DM to the assignee and a post to the alerts
+channel, each keyed apart), so
 
 * running the pass twice, on two instances, or again after a crash records it once;
 * working days left only change on working days, so nothing is due at a weekend or on a bank
@@ -11,9 +12,11 @@ A warning is keyed ``warn:{reference}:{level}:{crossing date}``, so
 * a missed day (the service was down) is caught up once: the case's current level still has
   its old crossing date, whose key was never recorded, and no stale lower level is sent.
 
-Overdue cases are warned every working day while overdue (their level changes daily).
-Cases in ``monitoring`` (IOPC or court) get no warnings of their own: they are listed in one
-post to the alerts channel, since the office cannot act on them.
+Only cases due within the threshold window are read for these. Overdue cases get no warning
+of their own: each working day they are listed, one DM per assignee and one channel post
+(:mod:`casework.scheduler.overdue`), counted by the store. Cases in ``monitoring`` (IOPC or
+court) get no warnings of their own: they are counted and listed in one post to the alerts
+channel, since the office cannot act on them.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
 
-from casework.scheduler.lines import CaseRow, case_lines, unclosed_rows
-from casework.scheduler.messages import CaseLine, monitoring_message, warning_message
+from casework.scheduler.lines import ACTING, CaseRow, case_lines, unclosed_rows
+from casework.scheduler.messages import MAX_LINES, CaseLine, monitoring_message, warning_message
+from casework.scheduler.overdue import Overdue, find_overdue, line_json, overdue_keys, overdue_rows
 from casework.scheduler.record import Row, existing_keys, record
 from casework.settings import Settings
 from store.db import session_scope
@@ -57,15 +61,8 @@ class Warning:
         return f"warn:{self.line.reference}:{self.level}:{self.crossed_on.isoformat()}"
 
     def as_json(self) -> dict[str, Any]:
-        line = self.line
         return {
-            "reference": line.reference,
-            "category": line.category_label,
-            "status": line.status_text,
-            "assignee": line.assignee,
-            "due_on": line.due_on.isoformat(),
-            "working_days_left": line.working_days_left,
-            "waited_working_days": line.waited_working_days,
+            **line_json(self.line),
             "threshold": self.level,
             "crossed_on": self.crossed_on.isoformat(),
             "key": self.key,
@@ -79,12 +76,17 @@ class PassResult:
     as_of: date
     working_day: bool
     reason: str = ""
+    #: cases at a threshold (5, 2 or 0 working days left) today
     warnings: list[Warning] = field(default_factory=list)
+    #: the first monitoring cases near or past due (:data:`MAX_LINES`), and how many there are
     monitoring: list[Warning] = field(default_factory=list)
+    monitoring_total: int = 0
+    overdue: Overdue | None = None
     #: outbox keys this pass inserted (a repeat pass inserts none)
     queued: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        overdue = self.overdue
         return {
             "as_of": self.as_of.isoformat(),
             "working_day": self.working_day,
@@ -92,6 +94,12 @@ class PassResult:
             "warnings": [w.as_json() for w in self.warnings],
             "monitoring": [w.as_json() for w in self.monitoring],
             "queued": len(self.queued),
+            "monitoring_total": self.monitoring_total,
+            "overdue": {
+                "total": overdue.total if overdue else 0,
+                "unassigned": overdue.unassigned if overdue else 0,
+                "by_assignee": {u: overdue.counts[u] for u in overdue.assignees} if overdue else {},
+            },
         }
 
 
@@ -197,35 +205,54 @@ def run_pass(
     cal = calendar(settings.closure_dates)
     top = max([t for t in settings.thresholds if t >= 0], default=0)
     last_due = horizon(cal, today, top)
+    channel = settings.alerts_channel
+    monitoring_key = f"warn-monitoring:{today.isoformat()}:channel:{channel}"
     with session_scope(engine) as session:
-        # Only the window: unclosed cases due within ``top`` working days, or overdue.
-        rows = unclosed_rows(session, where=[Case.due_on <= last_due])  # type: ignore[list-item,operator]
-        found = case_warnings(session, rows, today=today, settings=settings, cal=cal)
-        acting = [w for w in found if not w.monitoring]
-        result.warnings = acting
-        result.monitoring = [w for w in found if w.monitoring]
+        # Only the threshold window: cases the office acts on, due from today to ``top`` working days on.
+        window = [col(Case.due_on) >= today, col(Case.due_on) <= last_due]
+        rows = unclosed_rows(session, where=window, statuses=ACTING)
+        result.warnings = case_warnings(session, rows, today=today, settings=settings, cal=cal)
+        result.overdue = find_overdue(session, today=today)
+        result.monitoring_total, first_monitoring = monitoring_rows(session, last_due=last_due)
+        result.monitoring = case_warnings(session, first_monitoring, today=today, settings=settings, cal=cal)
         # Every key this pass could record, checked in one query: messages are built only for new ones.
-        known = existing_keys(session, [t[0] for w in acting for t in targets(w, settings)])
+        wanted = [t[0] for w in result.warnings for t in targets(w, settings)]
+        wanted += overdue_keys(result.overdue, settings)
+        if result.monitoring and channel:
+            wanted.append(monitoring_key)
+        known = existing_keys(session, wanted)
+    acting = result.warnings
     for number, start in enumerate(range(0, len(acting), batch)):
         with session_scope(engine) as session:
             chunk = acting[start : start + batch]
             result.queued.extend(record(session, outbox_rows(chunk, settings, known=known)))
         if on_batch is not None:
             on_batch(number)
-    if result.monitoring and settings.alerts_channel:
-        with session_scope(engine) as session:
-            text, blocks = monitoring_message(today, [w.line for w in result.monitoring])
-            channel = settings.alerts_channel
-            key = f"warn-monitoring:{today.isoformat()}:channel:{channel}"
-            payload = {"channel": channel, "text": text, "blocks": blocks}
-            result.queued.extend(
-                record(session, [Row(key=key, kind="slack.post", target=channel, payload=payload)])
+    with session_scope(engine) as session:
+        lists = overdue_rows(session, result.overdue, settings, known=known, cal=cal)
+        if result.monitoring and channel and monitoring_key not in known:
+            text, blocks = monitoring_message(
+                today, [w.line for w in result.monitoring], result.monitoring_total
             )
+            payload = {"channel": channel, "text": text, "blocks": blocks}
+            lists.append(Row(key=monitoring_key, kind="slack.post", target=channel, payload=payload))
+        result.queued.extend(record(session, lists))
     log.info(
-        "warning pass %s: %d warning(s), %d in monitoring, %d newly queued",
+        "warning pass %s: %d at a threshold, %d overdue (%d assignees), %d in monitoring, %d newly queued",
         today,
         len(result.warnings),
-        len(result.monitoring),
+        result.overdue.total,
+        len(result.overdue.assignees),
+        result.monitoring_total,
         len(result.queued),
     )
     return result
+
+
+def monitoring_rows(session: Session, *, last_due: date) -> tuple[int, list[CaseRow]]:
+    """How many monitoring cases are near or past due, and the first :data:`MAX_LINES` of them."""
+    near = col(Case.due_on) <= last_due
+    monitoring = col(Case.status) == Status.MONITORING.value
+    count = session.execute(select(func.count()).where(monitoring, near)).scalar_one()
+    first = unclosed_rows(session, where=[near], statuses=[Status.MONITORING.value], limit=MAX_LINES)
+    return int(count), first

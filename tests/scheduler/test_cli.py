@@ -25,6 +25,7 @@ def test_remind_once_as_of_records_warnings(
     monkeypatch.chdir(str(tmp_path))  # no stray .env
     ref = make_case(engine, settings, due=date(2013, 4, 10))
     make_case(engine, settings, due=date(2013, 6, 10))
+    late = make_case(engine, settings, due=date(2013, 4, 5))
     env = {"CASEWORK_ALERTS_CHANNEL": "C0ALERTS"}
     args = ["remind", "--once", "--as-of", "2013-04-10", "--json"]
     first = run_cli(args, database_url=settings.database_url, monkeypatch=monkeypatch, capsys=capsys, env=env)
@@ -34,10 +35,13 @@ def test_remind_once_as_of_records_warnings(
     assert [(w["reference"], w["threshold"], w["working_days_left"]) for w in data["warnings"]] == [
         (ref, 0, 0)
     ]
-    assert data["queued"] == 2
+    # the keys of before are all there; the overdue list and the monitoring count are added
+    assert data["overdue"] == {"total": 1, "unassigned": 0, "by_assignee": {"U0CASEWKR": 1}}
+    assert data["monitoring"] == [] and data["monitoring_total"] == 0
+    assert data["queued"] == 2 + 2  # the warning's DM and post, the overdue DM and post
     again = run_cli(args, database_url=settings.database_url, monkeypatch=monkeypatch, capsys=capsys, env=env)
     assert json.loads(again.stdout)["queued"] == 0
-    assert len(keys(engine)) == 2
+    assert len(keys(engine)) == 4
 
     text = run_cli(
         ["remind", "--once", "--as-of", "2013-04-10"],
@@ -47,6 +51,7 @@ def test_remind_once_as_of_records_warnings(
         env=env,
     )
     assert text.exit_code == 0 and ref in text.stdout and "due today" in text.stdout
+    assert "1 overdue" in text.stdout and late not in text.stdout  # overdue cases are counted, not listed
 
 
 def test_remind_on_a_bank_holiday_says_so(

@@ -15,9 +15,12 @@ from slack_sdk.models.blocks import Block
 
 from casework.scheduler.messages import (
     MAX_LINES,
+    OVERDUE_CHANNEL_LINES,
     CaseLine,
     digest_message,
     monitoring_message,
+    overdue_channel_message,
+    overdue_dm_message,
     warning_message,
     weekly_message,
 )
@@ -65,6 +68,32 @@ def test_monitoring_list_is_valid_block_kit(count: int) -> None:
     assert str(count) in text
     if count > MAX_LINES:
         assert blocks[-1]["elements"][0]["text"] == f"…and {count - MAX_LINES} more."
+
+
+@pytest.mark.parametrize("total", [1, MAX_LINES, MAX_LINES + 1, 30_000])
+def test_overdue_dm_is_valid_block_kit(total: int) -> None:
+    """An assignee's daily list: only the first MAX_LINES are given and shown, the rest counted."""
+    shown = [line(n, left=-n - 1, subject="<@U1> & <http://x|y> " * 20) for n in range(min(total, MAX_LINES))]
+    text, blocks = overdue_dm_message(TODAY, shown, total)
+    validated(blocks)
+    assert f"{total:,} overdue case" in text
+    if total > MAX_LINES:
+        assert blocks[-1]["elements"][0]["text"] == f"…and {total - MAX_LINES} more."
+    assert "<@U1>" not in str(blocks)
+
+
+@pytest.mark.parametrize("unassigned", [0, 3, 5_000])
+def test_overdue_channel_post_is_valid_block_kit(unassigned: int) -> None:
+    """The team's post: counts, the unassigned list (cut with a count) and the most overdue."""
+    first = [line(n, left=-40, assignee=None) for n in range(min(unassigned, OVERDUE_CHANNEL_LINES))]
+    oldest = [line(n, left=-60 + n, subject="x" * 200) for n in range(OVERDUE_CHANNEL_LINES)]
+    text, blocks = overdue_channel_message(
+        TODAY, total=31_000, caseworkers=12, unassigned=first, unassigned_total=unassigned, oldest=oldest
+    )
+    validated(blocks)
+    assert "31,000" in text
+    if unassigned > OVERDUE_CHANNEL_LINES:
+        assert f"…and {unassigned - OVERDUE_CHANNEL_LINES} more." in str(blocks)
 
 
 def test_long_lines_split_into_sections_within_slack_limits() -> None:

@@ -1,4 +1,4 @@
-"""``store.outbox.enqueue_many``: the same rows as ``enqueue``, each key once, in one statement."""
+"""Recording many rows: ``store.outbox.enqueue_many`` and the scheduler's ``record``, each key once."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from casework.scheduler.record import Row, record
 from store.db import session_scope
 from store.models import OutboxItem
 from store.outbox import enqueue, enqueue_many
@@ -19,7 +20,7 @@ def test_enqueue_many_matches_enqueue_and_skips_recorded_keys(engine: Engine) ->
         assert enqueue(
             session, key="one", kind="slack.dm", target="U0CASEWKR", payload=payload, not_before=later
         )
-        rows = [
+        rows: list[dict[str, object]] = [
             {
                 "key": "two",
                 "kind": "slack.dm",
@@ -41,3 +42,29 @@ def test_enqueue_many_matches_enqueue_and_skips_recorded_keys(engine: Engine) ->
     assert one.kind == "slack.dm"  # the recorded row is left as it was
     assert three.payload == {} and three.attempts == 0 and three.last_error == "" and three.sent_at is None
     assert three.created_at.tzinfo is not None and three.next_attempt_at == three.created_at
+
+
+def test_record_writes_what_enqueue_many_writes(engine: Engine) -> None:
+    """``record`` (one ``unnest`` insert on PostgreSQL) stores the same columns as ``enqueue_many``,
+    skips recorded and repeated keys, and returns the inserted keys sorted."""
+    payload = {"channel": "C0ALERTS", "text": "é & <b>", "blocks": [{"type": "divider"}]}
+    with session_scope(engine) as session:
+        first = {"key": "a", "kind": "slack.post", "target": "C0ALERTS", "payload": payload}
+        assert enqueue_many(session, [first]) == ["a"]
+        rows = [
+            Row(key="c", kind="slack.dm", target="U0CASEWKR", payload=payload),
+            Row(key="a", kind="slack.dm", target="U0X"),
+            Row(key="b", kind="slack.post", target="C0ALERTS", payload=payload),
+            Row(key="b", kind="slack.post", target="C0ALERTS", payload=payload),
+        ]
+        assert record(session, rows) == ["b", "c"]
+        assert record(session, rows) == [] and record(session, []) == []
+    with session_scope(engine) as session:
+        items = {i.key: i for i in session.execute(select(OutboxItem)).scalars()}
+    a, b, c = items["a"], items["b"], items["c"]
+    assert (a.kind, a.target) == ("slack.post", "C0ALERTS")  # the recorded row is left as it was
+    assert (b.kind, b.target, b.payload, b.case_id) == (a.kind, a.target, a.payload, a.case_id)
+    assert (c.kind, c.target, c.payload) == ("slack.dm", "U0CASEWKR", payload)
+    for item in (b, c):
+        assert item.attempts == 0 and item.last_error == "" and item.sent_at is None
+        assert item.created_at.tzinfo is not None and item.next_attempt_at == item.created_at

@@ -118,10 +118,12 @@ def test_start_catches_up_and_a_restart_sends_nothing_twice(engine: Engine, sett
 def test_two_service_processes_send_each_warning_once(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    """Two instances of the service against one database, started together: every warning and
-    the digest exist once in the outbox and reach Slack once."""
+    """Two instances of the service against one database, started together: every warning, each
+    daily overdue list and the digest exist once in the outbox and reach Slack once."""
     for n in range(12):
         make_case(engine, settings, due=date(2013, 4, 10) + timedelta(days=n % 3), assignee=f"U0CW{n % 4}")
+    for n in range(5):  # overdue: two caseworkers' lists and one unassigned case
+        make_case(engine, settings, due=date(2013, 4, 8 + n % 2), assignee=(None, "U0CW0", "U0CW1")[n % 3])
     go = tmp_path / "go"
     now = "2013-04-10T10:00:00+01:00"
     with fake_slack_api() as api:
@@ -156,10 +158,13 @@ def test_two_service_processes_send_each_warning_once(
     assert sum(sent_by) == len(items) == len(posts)
     assert all(item.sent_at is not None for item in items)
     assert len(set(keys(engine))) == len(items)
-    # 12 cases at a threshold (0, -1 or 2 days left): a DM and a channel post each; the digest;
-    # and Monday's weekly summary, caught up on Wednesday
-    assert len(items) == 12 * 2 + 2
+    # 12 cases at a threshold (0, 1 or 2 days left): a DM and a channel post each; the overdue
+    # lists (two DMs, one post); the digest; and Monday's weekly summary, caught up on Wednesday
+    assert len(items) == 12 * 2 + 3 + 2
     assert {i.key for i in items if not i.key.startswith("warn:")} == {
+        "overdue:2013-04-10:dm:U0CW0",
+        "overdue:2013-04-10:dm:U0CW1",
+        "overdue:2013-04-10:channel:C0ALERTS",
         "digest:2013-04-10:channel:C0ALERTS",
         "weekly:2013-04-01:dm:U0BOSS1",
     }

@@ -1,4 +1,6 @@
-"""The deadline warning pass: thresholds, quiet days, catch-up, exactly-once keys, content."""
+"""The deadline warning pass: thresholds, quiet days, catch-up, exactly-once keys, content.
+
+The daily overdue list has its own tests in ``test_overdue.py``."""
 
 from __future__ import annotations
 
@@ -27,26 +29,36 @@ def days(start: date, end: date) -> list[date]:
 
 def test_thresholds_across_easter_2013_each_sent_once(engine: Engine, alert_settings: Settings) -> None:
     """Due Wed 3 Apr 2013: 5 left on Mon 25 Mar, 2 on Thu 28 Mar (Good Friday and Easter Monday
-    are not working days), due today on 3 Apr, then overdue daily; quiet over Easter."""
+    are not working days), due today on 3 Apr, each warned on its own; then overdue, in the daily
+    list on 4 and 5 Apr; quiet over Easter."""
     ref = make_case(engine, alert_settings, due=date(2013, 4, 3))
     sent_on: dict[date, list[int]] = {}
+    listed_on: list[date] = []
     for day in days(date(2013, 3, 18), date(2013, 4, 5)):
         result = run_pass(engine, alert_settings, today=day)
         new = [w.level for w in result.warnings if any(k.startswith(w.key) for k in result.queued)]
         if new:
             sent_on[day] = new
+        if f"overdue:{day.isoformat()}:dm:U0CASEWKR" in result.queued:
+            listed_on.append(day)
         if day in (date(2013, 3, 29), date(2013, 3, 30), date(2013, 3, 31), date(2013, 4, 1)):
             assert not result.working_day and result.queued == []
-    assert sent_on == {
-        date(2013, 3, 25): [5],
-        date(2013, 3, 28): [2],
-        date(2013, 4, 3): [0],
-        date(2013, 4, 4): [-1],
-        date(2013, 4, 5): [-2],
-    }
-    # one DM and one channel post per warning, and not one more when everything runs again
+    assert sent_on == {date(2013, 3, 25): [5], date(2013, 3, 28): [2], date(2013, 4, 3): [0]}
+    assert listed_on == [date(2013, 4, 4), date(2013, 4, 5)]
+    # one DM and one channel post per warning and per daily list, and not one more when
+    # everything runs again
     before = keys(engine)
-    assert len(before) == 2 * 5 and all(k.startswith(f"warn:{ref}:") for k in before)
+    assert len(before) == 2 * 3 + 2 * 2
+    assert [k for k in before if k.startswith("warn:")] == sorted(
+        f"warn:{ref}:{level}:{day}:{to}"
+        for level, day in ((5, "2013-03-25"), (2, "2013-03-28"), (0, "2013-04-03"))
+        for to in ("channel:C0ALERTS", "dm:U0CASEWKR")
+    )
+    assert [k for k in before if k.startswith("overdue:")] == [
+        f"overdue:{day}:{to}"
+        for day in ("2013-04-04", "2013-04-05")
+        for to in ("channel:C0ALERTS", "dm:U0CASEWKR")
+    ]
     for day in days(date(2013, 3, 18), date(2013, 4, 5)):
         assert run_pass(engine, alert_settings, today=day).queued == []
     assert keys(engine) == before
@@ -70,17 +82,21 @@ def test_missed_friday_is_sent_on_monday_once(engine: Engine, alert_settings: Se
 
 
 def test_christmas_and_scottish_new_year_are_quiet(engine: Engine, alert_settings: Settings) -> None:
-    """25, 26 Dec 2013 and 1, 2 Jan 2014 (2 Jan is a bank holiday in Scotland) send nothing."""
-    make_case(engine, alert_settings, due=date(2013, 12, 24))  # overdue from 27 Dec
+    """25, 26 Dec 2013 and 1, 2 Jan 2014 (2 Jan is a bank holiday in Scotland) send nothing; the
+    overdue list counts working days only."""
+    ref = make_case(engine, alert_settings, due=date(2013, 12, 24))  # overdue from 27 Dec
     quiet = [date(2013, 12, 25), date(2013, 12, 26), date(2014, 1, 1), date(2014, 1, 2)]
     for day in quiet:
         result = run_pass(engine, alert_settings, today=day)
         assert not result.working_day and "bank holiday" in result.reason and result.queued == []
     friday = run_pass(engine, alert_settings, today=date(2013, 12, 27))
-    assert [w.level for w in friday.warnings] == [-1]
+    assert friday.warnings == [] and friday.overdue is not None and friday.overdue.total == 1
     after = run_pass(engine, alert_settings, today=date(2014, 1, 3))
+    assert sorted(after.queued) == ["overdue:2014-01-03:channel:C0ALERTS", "overdue:2014-01-03:dm:U0CASEWKR"]
     # 27, 30, 31 Dec and 3 Jan are working days after the due date
-    assert [w.level for w in after.warnings] == [-4]
+    dm = {i.key: i for i in outbox(engine)}["overdue:2014-01-03:dm:U0CASEWKR"]
+    body = json.dumps(dm.payload["blocks"])
+    assert ref in body and "overdue by 4 working days" in body and "Tue 24 Dec 2013" in body
 
 
 def test_the_day_is_the_london_date_across_bst(engine: Engine, alert_settings: Settings) -> None:
@@ -150,6 +166,7 @@ def test_closed_and_far_cases_are_left_alone(engine: Engine, alert_settings: Set
     make_case(engine, alert_settings, due=date(2013, 5, 8))
     result = run_pass(engine, alert_settings, today=date(2013, 4, 8))
     assert result.warnings == [] and result.monitoring == [] and keys(engine) == []
+    assert result.overdue is not None and result.overdue.total == 0
 
 
 def test_crash_mid_run_then_restart_sends_each_once(engine: Engine, alert_settings: Settings) -> None:
