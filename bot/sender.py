@@ -35,7 +35,7 @@ from store.workdays import LONDON
 
 log = logging.getLogger(__name__)
 
-KINDS = ("slack.triage", "slack.post", "slack.dm")
+KINDS = ("slack.triage", "slack.post", "slack.dm", "slack.update")
 
 
 class _Skip(Exception):
@@ -131,6 +131,14 @@ class OutboxSender:
         if item.kind == "slack.post":
             response = self.client.chat_postMessage(
                 channel=payload["channel"], text=payload.get("text", ""), blocks=payload.get("blocks")
+            )
+            return {"channel": response["channel"], "ts": response["ts"]}
+        if item.kind == "slack.update":  # rewrite a message posted before (e.g. a merged case's)
+            response = self.client.chat_update(
+                channel=payload["channel"],
+                ts=payload["ts"],
+                text=payload.get("text", ""),
+                blocks=payload.get("blocks"),
             )
             return {"channel": response["channel"], "ts": response["ts"]}
         if item.kind == "slack.dm":

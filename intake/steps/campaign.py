@@ -30,6 +30,7 @@ from store.models import (
     Message,
     OutboxItem,
 )
+from store.outbox import enqueue
 
 NAME = "campaign"
 DESCRIPTION = "group near-identical text from different senders into one campaign case"
@@ -84,8 +85,31 @@ def form_campaign(session: Session, *, settings: Settings, cases: list[Case], se
     first.reasons = [f"campaign: near-identical text from {senders} different senders"]
     session.add(first)
     for old in cases[1:]:
+        _retire_triage_post(session, old=old, into=first)
         merge_case(session, old=old, into=first)
+    # The campaign case's triage post (if already out) still shows its old category: redraw it.
+    enqueue(session, key=f"triage:{first.reference}:campaign", kind="slack.triage",
+            payload={"reference": first.reference}, case_id=first.id)  # fmt: skip
     return first
+
+
+def _retire_triage_post(session: Session, *, old: Case, into: Case) -> None:
+    """Rewrite a merged-away case's triage post so nobody acts on a case that no longer exists."""
+    if not (old.slack_channel and old.slack_ts):
+        return
+    text = f"{old.reference} was merged into campaign case {into.reference}: act on that case instead."
+    enqueue(
+        session,
+        key=f"merged:{old.reference}",
+        kind="slack.update",
+        target=old.slack_channel,
+        payload={
+            "channel": old.slack_channel,
+            "ts": old.slack_ts,
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":link: {text}"}}],
+        },
+    )
 
 
 def run(ctx: Context) -> None:
