@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 
 from store.models import FingerprintBand, Message
@@ -90,6 +90,16 @@ def bands(grams: set[int]) -> list[str]:
     return keys
 
 
+#: messages sharing a band with the text, most shared bands first (built once: it runs per message)
+_CANDIDATES = (
+    select(FingerprintBand.message_pk)  # type: ignore[call-overload]
+    .where(FingerprintBand.band.in_(bindparam("keys", expanding=True)))  # type: ignore[attr-defined]
+    .group_by(FingerprintBand.message_pk)
+    .order_by(func.count(FingerprintBand.id).desc(), FingerprintBand.message_pk)  # type: ignore[arg-type]
+    .limit(MAX_CANDIDATES)
+)
+
+
 @dataclass
 class Match:
     message_pk: int
@@ -104,17 +114,8 @@ def similar_messages(
     """Stored messages whose text is at least ``threshold`` similar, most band hits first."""
     if not band_keys:
         return
-    hits = func.count(FingerprintBand.id)  # type: ignore[arg-type]
-    candidates = [
-        row[0]
-        for row in session.execute(
-            select(FingerprintBand.message_pk)  # type: ignore[call-overload]
-            .where(FingerprintBand.band.in_(band_keys))  # type: ignore[attr-defined]
-            .group_by(FingerprintBand.message_pk)
-            .order_by(hits.desc(), FingerprintBand.message_pk)
-            .limit(MAX_CANDIDATES)
-        )
-    ]
+    found = session.connection().execute(_CANDIDATES, {"keys": list(band_keys)})
+    candidates = [row[0] for row in found]
     for start in range(0, len(candidates), CHUNK):
         # most band hits first, in chunks: a big campaign's members come first and the caller
         # can stop at the first one instead of comparing hundreds of texts

@@ -71,7 +71,10 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def evaluate(folder: Path, settings: Settings, *, classifier: ClassifierLike | None = None) -> dict[str, Any]:
+def evaluate(
+    folder: Path, settings: Settings, *, classifier: ClassifierLike | None = None, batch_size: int = 1
+) -> dict[str, Any]:
+    """Score classification and grouping; ``batch_size`` > 1 logs the mail in batches, as the poller does."""
     labels = read_labels(folder)
     from intake.parse import parse_message
 
@@ -91,10 +94,11 @@ def evaluate(folder: Path, settings: Settings, *, classifier: ClassifierLike | N
             upgrade(engine)
             pipeline = Pipeline(trial, engine, classifier=classifier)
             outcomes: dict[str, Outcome] = {}
-            for label in ordered:
-                outcomes[label.file] = pipeline.process(
-                    (folder / label.file).read_bytes(), source=f"eval:{label.file}"
-                )
+            for start in range(0, len(ordered), batch_size):
+                chunk = ordered[start : start + batch_size]
+                items = [((folder / label.file).read_bytes(), f"eval:{label.file}") for label in chunk]
+                for label, outcome in zip(chunk, pipeline.process_batch(items), strict=True):
+                    outcomes[label.file] = outcome
             placed = _placement(engine, outcomes)
         finally:
             engine.dispose()

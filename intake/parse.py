@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import re
 from email.parser import BytesParser
-from email.policy import default as default_policy
+from email.policy import EmailPolicy
+from functools import lru_cache
 
 from intake import headers as hdr
 from intake.charsets import decode_text
@@ -88,8 +89,32 @@ def _degraded(raw: bytes, reason: str) -> ParsedMessage:
     )
 
 
+class _SharedHeadersPolicy(EmailPolicy):
+    """``email.policy.default``, except that a header value seen before is not parsed again.
+
+    The parser itself asks every part for its Content-Type (several times), and the default
+    policy builds a new header object through the header registry on each ask — a quarter of
+    the parse. Header objects are read-only, so one built for ``("content-type", "text/plain;
+    charset=utf-8")`` can serve every message that has that very header; an LRU cache bounds
+    the memory. Anything else (refolding, generating) is the default policy's own behaviour.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if hasattr(value, "name") or len(value) > 300:
+            return super().header_fetch_parse(name, value)  # type: ignore[no-any-return]
+        return _shared_header(self, name, value)
+
+
+@lru_cache(maxsize=2048)
+def _shared_header(policy: EmailPolicy, name: str, value: str) -> str:
+    return EmailPolicy.header_fetch_parse(policy, name, value)  # type: ignore[no-any-return]
+
+
+PARSE_POLICY = _SharedHeadersPolicy()
+
+
 def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
-    msg = BytesParser(policy=default_policy).parsebytes(raw)
+    msg = BytesParser(policy=PARSE_POLICY).parsebytes(raw)
     raw_headers: dict[str, list[str]] = {}
     for name, value in msg.raw_items():
         raw_headers.setdefault(name.lower().strip(), []).append(str(value))

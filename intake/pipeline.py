@@ -17,6 +17,7 @@ import importlib
 import logging
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -28,7 +29,7 @@ from casework.settings import Settings
 from intake import quarantine
 from intake.message import ParsedMessage
 from intake.parse import Unparseable, parse_message
-from intake.steps import ClassifierLike, Context
+from intake.steps import Batch, ClassifierLike, Context
 from store.models import Case, ClassifierModel, Message
 
 log = logging.getLogger(__name__)
@@ -77,28 +78,62 @@ class Pipeline:
     # --- the public contract ---------------------------------------------------------------
     def process(self, raw: bytes, *, source: str) -> Outcome:
         """Log one message; the returned outcome is committed (or the message is quarantined)."""
-        try:
-            msg = self._parse(raw)
-        except Unparseable as err:  # bad input from outside: logged briefly
-            text = str(err)
-            reason = text if text.startswith("not an email") else f"not an email: {text}"
-            log.warning("quarantined message from %s: %s", source, reason)
-            return self._shunt(raw, reason=reason, source=source)
-        except Exception as err:  # a fault in the parser: logged with its traceback
-            _log_fault("the parser failed on a message from %s", source, err)
-            return self._shunt(raw, reason=f"the parser failed: {describe(err)}", source=source)
-        try:
-            return self._run(msg, source=source)
-        except IntegrityError:
-            # Another process logged the same message between our dedupe and our commit.
-            found = self._already_logged(msg)
-            if found is not None:
-                return found
-            log.error("store refused message %s from %s (integrity error)", msg.message_id, source)
-            return self._shunt(raw, reason="the store refused the message (integrity error)", source=source)
-        except Exception as err:
-            _log_fault(f"intake failed on message {msg.message_id} from %s", source, err)
-            return self._shunt(raw, reason=f"intake failed: {describe(err)}", source=source)
+        return self.process_batch([(raw, source)])[0]
+
+    def process_batch(self, items: Sequence[tuple[bytes, str]]) -> list[Outcome]:
+        """Log ``(raw, source)`` messages in one transaction; every outcome returned is committed.
+
+        The batch is first tried without savepoints (two round trips a message saved). If any
+        message fails, that transaction is rolled back whole and the batch is done again with a
+        SAVEPOINT per message: the one that fails is rolled back alone and quarantined (after the
+        commit, in its own transaction) while the others are kept. The messages see each other
+        as they go, so a reply or a campaign member in the same batch as its original joins it.
+        If the commit itself fails, the batch is done again one message at a time, so a fault
+        costs speed, never a message.
+        """
+        outcomes: list[Outcome | None] = [None] * len(items)
+        held: list[tuple[int, str]] = []  # (index, reason): quarantined after the commit
+        parsed: list[tuple[int, ParsedMessage]] = []
+        for index, (raw, source) in enumerate(items):
+            try:
+                parsed.append((index, self._parse(raw)))
+            except Unparseable as err:  # bad input from outside: logged briefly
+                text = str(err)
+                reason = text if text.startswith("not an email") else f"not an email: {text}"
+                log.warning("quarantined message from %s: %s", source, reason)
+                held.append((index, reason))
+            except Exception as err:  # a fault in the parser: logged with its traceback
+                _log_fault("the parser failed on a message from %s", source, err)
+                held.append((index, f"the parser failed: {describe(err)}"))
+        if parsed and not self._optimistic(parsed, items, outcomes):
+            before = len(held)
+            try:
+                self._run_batch(parsed, items, outcomes, held)
+            except Exception as err:
+                del held[before:]  # nothing of the failed transaction stands
+                if len(parsed) == 1:
+                    index, msg = parsed[0]
+                    _log_fault(f"intake failed on message {msg.message_id} from %s", items[index][1], err)
+                    held.append((index, f"intake failed: {describe(err)}"))
+                else:  # the transaction broke (the commit, the connection): one at a time
+                    log.warning("batch of %d failed (%s); logging its messages one by one",
+                                len(parsed), type(err).__name__)  # fmt: skip
+                    for index, msg in parsed:
+                        outcomes[index] = None
+                        before = len(held)
+                        try:
+                            self._run_batch([(index, msg)], items, outcomes, held)
+                        except Exception as one:
+                            del held[before:]
+                            where = items[index][1]
+                            _log_fault(f"intake failed on message {msg.message_id} from %s", where, one)
+                            held.append((index, f"intake failed: {describe(one)}"))
+        for index, reason in held:
+            raw, source = items[index]
+            outcomes[index] = self._shunt(raw, reason=reason, source=source)
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(items), "every message has an outcome"
+        return done
 
     # --- inside ----------------------------------------------------------------------------
     def _parse(self, raw: bytes) -> ParsedMessage:
@@ -131,44 +166,141 @@ class Pipeline:
                 self._model_id = newest
         return self._classifier
 
-    def _run(self, msg: ParsedMessage, *, source: str) -> Outcome:
-        with Session(self.engine, expire_on_commit=False) as session:
-            ctx = Context(
-                settings=self.settings,
-                session=session,
-                msg=msg,
-                source=source,
-                classifier_factory=lambda: self.classifier(session),
+    def _optimistic(
+        self,
+        parsed: list[tuple[int, ParsedMessage]],
+        items: Sequence[tuple[bytes, str]],
+        outcomes: list[Outcome | None],
+    ) -> bool:
+        """The batch in one transaction without savepoints; False (nothing kept) if anything failed."""
+        try:
+            self._run_batch(parsed, items, outcomes, [], savepoints=False)
+            return True
+        except Exception as err:  # the careful pass that follows logs and quarantines the fault
+            log.info(
+                "batch of %d: %s; doing it again a SAVEPOINT per message", len(parsed), type(err).__name__
             )
-            for _name, step in self.steps:
-                step.run(ctx)
-                if ctx.done:
-                    break
-            if not ctx.kind:
-                raise RuntimeError("no step logged the message")  # never lose it: quarantine
-            if ctx.kind == "duplicate":
-                session.rollback()
-            else:
-                session.commit()
-            outcome = Outcome(
-                kind=ctx.kind,
-                case_reference=ctx.case.reference if ctx.case is not None else None,
-                message_pk=ctx.message.id if ctx.message is not None else ctx.extra.get("message_pk"),
-                reason=ctx.reason,
-            )
-        log.info(
-            "message %s from %s: %s %s", msg.message_id, source, outcome.kind, outcome.case_reference or ""
-        )
-        return outcome
+            for index, _msg in parsed:
+                outcomes[index] = None
+            return False
 
-    def _already_logged(self, msg: ParsedMessage) -> Outcome | None:
-        with Session(self.engine) as session:
-            query = select(Message.id, Message.case_id).where(Message.raw_sha256 == msg.raw_sha256)  # type: ignore[call-overload]
-            row = session.execute(query).first()
-            if row is None:
+    def _run_batch(
+        self,
+        parsed: list[tuple[int, ParsedMessage]],
+        items: Sequence[tuple[bytes, str]],
+        outcomes: list[Outcome | None],
+        held: list[tuple[int, str]],
+        *,
+        savepoints: bool = True,
+    ) -> None:
+        """Run the steps over ``parsed`` in one transaction, a SAVEPOINT per message.
+
+        Without ``savepoints`` any failure propagates and the caller rolls everything back.
+        """
+        logged: list[tuple[int, ParsedMessage]] = []
+        with Session(self.engine, expire_on_commit=False) as session:
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite opens its transaction lazily, and a SAVEPOINT outside one would
+                # commit on release; take the write lock up front (no upgrade races either)
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.engine.dialect.name == "postgresql":
+                # psycopg prepares a statement run five times; PostgreSQL may then keep one
+                # generic plan for it, made when fingerprint_bands was small (a sequential scan)
+                # and never revised until the next ANALYZE. A fresh plan per statement costs
+                # microseconds; the stale one cost a scan of the whole table per message.
+                session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            batch = Batch()
+            batch.prefetch(session, [msg for _index, msg in parsed])
+            for index, msg in parsed:
+                source = items[index][1]
+                if savepoints:
+                    ctx = self._one(session, msg, index=index, source=source, batch=batch,
+                                    outcomes=outcomes, held=held)  # fmt: skip
+                else:
+                    ctx = self._steps(session, msg, source=source, batch=batch)
+                if ctx is None:
+                    continue
+                batch.logged(msg, None)
+                outcomes[index] = Outcome(
+                    kind=ctx.kind,
+                    case_reference=ctx.case.reference if ctx.case is not None else None,
+                    message_pk=ctx.message.id if ctx.message is not None else ctx.extra.get("message_pk"),
+                    reason=ctx.reason,
+                )
+                logged.append((index, msg))
+            session.commit()
+        for index, msg in logged:
+            outcome = outcomes[index]
+            assert outcome is not None
+            log.info("message %s from %s: %s %s", msg.message_id, items[index][1], outcome.kind,
+                     outcome.case_reference or "")  # fmt: skip
+
+    def _one(
+        self,
+        session: Session,
+        msg: ParsedMessage,
+        *,
+        index: int,
+        source: str,
+        batch: Batch,
+        outcomes: list[Outcome | None],
+        held: list[tuple[int, str]],
+    ) -> Context | None:
+        """Run the steps over one message in a SAVEPOINT; None when it was settled otherwise."""
+        for attempt in (1, 2):
+            savepoint = session.begin_nested()
+            try:
+                # the second attempt asks the store for everything, as a batch of one would
+                ctx = self._steps(session, msg, source=source, batch=batch if attempt == 1 else None)
+                if ctx.kind == "duplicate":
+                    savepoint.rollback()
+                else:
+                    savepoint.commit()
+                return ctx
+            except IntegrityError:
+                savepoint.rollback()
+                batch.forget(msg)
+                # Another process logged the same message between our dedupe and now ...
+                found = self._already_logged(session, msg)
+                if found is not None:
+                    outcomes[index] = found
+                    return None
+                if attempt == 1:
+                    continue  # ... or wrote a row (a correspondent) the batch's caches did not know
+                log.error("store refused message %s from %s (integrity error)", msg.message_id, source)
+                held.append((index, "the store refused the message (integrity error)"))
+            except Exception as err:
+                savepoint.rollback()
+                batch.forget(msg)
+                _log_fault(f"intake failed on message {msg.message_id} from %s", source, err)
+                held.append((index, f"intake failed: {describe(err)}"))
                 return None
-            case = session.get(Case, row.case_id) if row.case_id else None
-            return Outcome("duplicate", case.reference if case else None, row.id, "already logged")
+        return None
+
+    def _steps(self, session: Session, msg: ParsedMessage, *, source: str, batch: Batch | None) -> Context:
+        ctx = Context(
+            settings=self.settings,
+            session=session,
+            msg=msg,
+            source=source,
+            classifier_factory=lambda: self.classifier(session),
+            batch=batch,
+        )
+        for _name, step in self.steps:
+            step.run(ctx)
+            if ctx.done:
+                break
+        if not ctx.kind:
+            raise RuntimeError("no step logged the message")  # never lose it: quarantine
+        return ctx
+
+    def _already_logged(self, session: Session, msg: ParsedMessage) -> Outcome | None:
+        query = select(Message.id, Message.case_id).where(Message.raw_sha256 == msg.raw_sha256)  # type: ignore[call-overload]
+        row = session.execute(query).first()
+        if row is None:
+            return None
+        case = session.get(Case, row.case_id) if row.case_id else None
+        return Outcome("duplicate", case.reference if case else None, row.id, "already logged")
 
     def _shunt(self, raw: bytes, *, reason: str, source: str) -> Outcome:
         pk = quarantine.hold(self.engine, raw=raw, reason=reason, source=source)

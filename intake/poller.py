@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -55,6 +55,12 @@ class _Outcome(Protocol):
 class _Pipeline(Protocol):
     def process(self, raw: bytes, *, source: str) -> Any: ...
 
+    def process_batch(self, items: Sequence[tuple[bytes, str]]) -> list[Any]: ...
+
+
+#: messages committed in one transaction (and then marked on the server together)
+BATCH = 100
+
 
 def new_summary() -> dict[str, int]:
     return dict.fromkeys(SUMMARY_KEYS, 0)
@@ -77,37 +83,47 @@ def drain(
     *,
     stop: threading.Event | None = None,
     on_message: Callable[[int, Any], None] | None = None,
+    batch_size: int | None = None,
 ) -> None:
-    """Log every message not yet marked in the selected folder, marking each after its commit.
+    """Log every message not yet marked in the selected folder, marking each batch after its commit.
 
-    Marks (and the saved position) go to the server a fetch batch at a time. When anything
-    fails part-way, what was already committed is still marked before the error goes on up.
+    The pipeline commits up to ``batch_size`` (default :data:`BATCH`) fetched messages in one
+    transaction; only then are they marked on the server (and the saved position moved on). A
+    crash before the mark makes the next pass read the batch again, which dedupe turns into
+    duplicates.
     """
     position: Position = load_position(engine, folder.key, folder.uidvalidity)
     uids = folder.pending(position.last_uid)
     if not uids:
         return
     log.info("IMAP %s: %d message(s) to log", folder.key, len(uids))
-    done: list[int] = []
-    try:
-        for uid, raw in folder.fetch(uids):
-            outcome = pipeline.process(raw, source=folder.source(uid))
-            # Committed (or held in the quarantine): from here on it is safe to mark.
-            done.append(uid)
-            summary["read"] += 1
-            key = _KIND_TO_KEY.get(outcome.kind, outcome.kind)
-            summary[key] = summary.get(key, 0) + 1
-            log.info("IMAP uid %d: %s %s", uid, outcome.kind, outcome.case_reference or "")
-            if on_message is not None:
-                on_message(uid, outcome)
-            if len(done) >= 25:
-                _mark(folder, engine, position, done)
-                done = []
-            if stop is not None and stop.is_set():
-                break
-    finally:
-        if done:
+    for batch in _batches(folder.fetch(uids), batch_size or BATCH):
+        outcomes = pipeline.process_batch([(raw, folder.source(uid)) for uid, raw in batch])
+        # Committed (or held in the quarantine): from here on it is safe to mark.
+        done = [uid for uid, _raw in batch]
+        try:
+            for uid, outcome in zip(done, outcomes, strict=True):
+                summary["read"] += 1
+                key = _KIND_TO_KEY.get(outcome.kind, outcome.kind)
+                summary[key] = summary.get(key, 0) + 1
+                log.info("IMAP uid %d: %s %s", uid, outcome.kind, outcome.case_reference or "")
+                if on_message is not None:
+                    on_message(uid, outcome)
+        finally:
             _mark(folder, engine, position, done)
+        if stop is not None and stop.is_set():
+            break
+
+
+def _batches(messages: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    batch: list[tuple[int, bytes]] = []
+    for item in messages:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _mark(folder: ImapFolder, engine: Engine, position: Position, uids: list[int]) -> None:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session, SQLModel
 
 from casework.settings import Settings
 from store.enums import Category, EventKind, Status
-from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
 from store.messages import first_message
-from store.references import next_reference
+from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
+from store.references import claim_reference, next_reference
 from store.types import utcnow
-from store.workdays import LONDON, calendar, local_date
+from store.workdays import LONDON, WorkingCalendar, calendar, local_date
 
 
 class CaseError(ValueError):
@@ -40,8 +42,126 @@ def get_or_create_correspondent(session: Session, *, email: str, name: str = "")
     return correspondent
 
 
+def insert_row(session: Session, row: SQLModel) -> int:
+    """Write ``row`` with one Core ``INSERT … RETURNING id`` (no ORM flush); its id is set.
+
+    The object stays outside the session (nothing tracks it); the row is in the session's
+    transaction like any other write, so a query later in it sees the row.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined]
+    names = _column_names(table)
+    pk = insert_values(session, type(row), {name: getattr(row, name) for name in names})
+    row.id = pk  # type: ignore[attr-defined]
+    return pk
+
+
+def insert_values(session: Session, model: type[SQLModel], values: dict[str, Any]) -> int:
+    """Insert one row of ``model`` from plain ``values`` (every column but ``id``); its id.
+
+    No model object is built (validating one costs more than the insert): the statement is
+    built once per table and run on the session's connection, past the ORM's execute path.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table).returning(table.c.id)
+    return int(session.connection().execute(stmt, values).scalar_one())
+
+
+_INSERTS: dict[Any, Any] = {}
+
+
+def _column_names(table: Any) -> list[str]:
+    return [column.name for column in table.columns if column.name != "id"]
+
+
+def correspondent_id(
+    session: Session,
+    *,
+    email: str,
+    name: str = "",
+    known: dict[str, tuple[int, str]] | None = None,
+    absent: set[str] | None = None,
+) -> int:
+    """:func:`get_or_create_correspondent`'s id in one or two Core statements.
+
+    ``known`` (email → id and name) caches correspondents already looked up or created by the
+    caller's transaction, and ``absent`` holds addresses known to have no row yet (no need to
+    look); the same rules apply (a name is filled in only when there was none).
+    """
+    email = email.strip().lower()
+    found = known.get(email) if known is not None else None
+    if found is None and absent is not None and email in absent:
+        absent.discard(email)
+    elif found is None:
+        row = session.execute(
+            select(Correspondent.id, Correspondent.name).where(Correspondent.email == email)  # type: ignore[call-overload]
+        ).first()
+        found = (row.id, row.name) if row is not None else None
+    if found is None:
+        values = {"email": email, "name": name[:300], "created_at": utcnow()}
+        pk = insert_values(session, Correspondent, values)
+        found = (pk, name[:300])
+    elif name and not found[1]:
+        session.execute(update(Correspondent).where(Correspondent.id == found[0]).values(name=name[:300]))  # type: ignore[arg-type]
+        found = (found[0], name[:300])
+    if known is not None:
+        known[email] = found
+    return found[0]
+
+
+def open_case_quick(
+    session: Session,
+    *,
+    settings: Settings,
+    category: Category | str,
+    received_at: datetime,
+    subject: str = "",
+    correspondent_id: int | None = None,
+    confidence: float | None = None,
+    reasons: list[str] | None = None,
+    needs_triage: bool = False,
+    actor: str = "intake",
+) -> Case:
+    """:func:`open_case` in four Core statements (reference, case, history, participant).
+
+    The returned case is not in the session (load it with ``session.get`` to change it); its
+    history and participant rows are the same as :func:`open_case` writes.
+    """
+    category = Category(category)
+    received_on = local_date(received_at)
+    case = Case(
+        reference=claim_reference(session, prefix=settings.reference_prefix, year=received_on.year),
+        category=category.value,
+        status=Status.OPEN.value,
+        received_at=received_at,
+        received_on=received_on,
+        due_on=due_on_for(settings, category=category.value, received_on=received_on),
+        status_changed_at=received_at,
+        correspondent_id=correspondent_id,
+        subject=subject[:1000],
+        confidence=confidence,
+        reasons=list(reasons or []),
+        needs_triage=needs_triage,
+    )
+    event = {"at": received_at, "actor": actor, "kind": EventKind.CREATED.value,
+             "old_value": None, "new_value": Status.OPEN.value, "note": ""}  # fmt: skip
+    insert_row(session, case)
+    insert_values(session, CaseEvent, {"case_id": case.id, **event})
+    if correspondent_id is not None:
+        participant = {"case_id": case.id, "correspondent_id": correspondent_id, "joined_at": utcnow()}
+        insert_values(session, CaseParticipant, participant)
+    return case
+
+
 def due_on_for(settings: Settings, *, category: str, received_on: date) -> date:
-    return calendar(settings.closure_dates).due_date(received_on, settings.deadline_days(category))
+    return _calendar(settings.closure_dates).due_date(received_on, settings.deadline_days(category))
+
+
+@lru_cache(maxsize=16)
+def _calendar(closures: frozenset[date]) -> WorkingCalendar:
+    """One calendar per set of closure days: building its index costs more than opening a case."""
+    return calendar(closures)
 
 
 def record_event(
@@ -72,7 +192,7 @@ def record_event(
 def add_participant(session: Session, *, case: Case, correspondent: Correspondent) -> bool:
     """Put ``correspondent`` on ``case``; False when they were on it already."""
     exists = session.execute(
-        select(CaseParticipant.id).where(
+        select(CaseParticipant.id).where(  # type: ignore[call-overload]
             CaseParticipant.case_id == case.id,  # type: ignore[arg-type]
             CaseParticipant.correspondent_id == correspondent.id,  # type: ignore[arg-type]
         )
@@ -222,8 +342,8 @@ def link(session: Session, *, case: Case, other: Case, actor: str) -> bool:
 
 def get_case(session: Session, reference: str) -> Case | None:
     return session.execute(
-        select(Case).where(Case.reference == reference.strip().upper())
-    ).scalar_one_or_none()  # type: ignore[arg-type]
+        select(Case).where(Case.reference == reference.strip().upper())  # type: ignore[arg-type]
+    ).scalar_one_or_none()
 
 
 def require_case(session: Session, reference: str) -> Case:

@@ -133,7 +133,11 @@ class CaseEvent(SQLModel, table=True):
     """The history of a case: every status, category, assignment or link change, who and when."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_case_events_case_at", "case_id", "at"),
+        # intake finds the campaign a merged-away reference went into by its old value
+        Index("ix_case_events_old_value", "old_value"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id")
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -7,7 +7,7 @@ instances never hand out the same number.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -47,3 +47,28 @@ def bump_past(session: Session, *, reference: str) -> None:
     elif counter.last_number < number:
         counter.last_number = number
         session.add(counter)
+
+
+def claim_reference(session: Session, *, prefix: str, year: int) -> str:
+    """:func:`next_reference` in one round trip once the counter row exists.
+
+    ``UPDATE … SET last_number = last_number + 1 … RETURNING`` takes the row lock (PostgreSQL)
+    or the write lock (SQLite) and bumps the number in the same statement, so it is as safe
+    across instances as the ``SELECT … FOR UPDATE`` of :func:`next_reference`, which is used
+    to create the row the first time a scope is seen.
+    """
+    scope = f"{prefix}-{year}"
+    number = session.connection().execute(_BUMP, {"wanted": scope}).scalar_one_or_none()
+    if number is None:
+        return next_reference(session, prefix=prefix, year=year)
+    return f"{scope}-{number:06d}"
+
+
+_COUNTERS = ReferenceCounter.__table__  # type: ignore[attr-defined]
+#: built once: the statement of :func:`claim_reference`
+_BUMP = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.scope == bindparam("wanted"))
+    .values(last_number=_COUNTERS.c.last_number + 1)
+    .returning(_COUNTERS.c.last_number)
+)

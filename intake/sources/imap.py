@@ -41,7 +41,7 @@ from store.types import utcnow
 log = logging.getLogger(__name__)
 
 #: messages fetched per FETCH command: few round trips, bounded memory
-FETCH_BATCH = 25
+FETCH_BATCH = 50
 #: leave IDLE and look again this often even when the server says nothing (RFC 2177: < 29 min)
 IDLE_RENEW_SECONDS = 9 * 60
 

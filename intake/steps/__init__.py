@@ -27,6 +27,75 @@ class ClassifierLike(Protocol):
 
 
 @dataclass
+class Batch:
+    """What the messages of one batch (one transaction) share, to save round trips.
+
+    Filled once per batch by :meth:`prefetch` (two queries for the whole batch) and kept up to
+    date as each message is stored, so that messages of one batch still see each other. It only
+    ever lets a step *skip* a query whose answer is known to be empty; when in doubt the step
+    asks the store as before. :meth:`forget` drops what a rolled-back message may have added.
+    """
+
+    #: raw SHA-256s and Message-IDs that may be logged (found at the start, or seen since)
+    seen_hashes: set[str] = field(default_factory=set)
+    seen_ids: set[str] = field(default_factory=set)
+    #: sender addresses with no correspondent row (so nothing of theirs to thread onto)
+    unknown_senders: set[str] = field(default_factory=set)
+    #: correspondents looked up or created in this transaction: email → (id, name)
+    correspondents: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: lower-cased addresses with no correspondent row yet (created without looking first)
+    no_correspondent: set[str] = field(default_factory=set)
+
+    def prefetch(self, session: Session, messages: list[ParsedMessage]) -> None:
+        from sqlalchemy import or_, select
+
+        from store.models import Correspondent
+
+        hashes = {m.raw_sha256 for m in messages}
+        ids = {m.message_id for m in messages if m.message_id}
+        condition = Message.raw_sha256.in_(hashes)  # type: ignore[attr-defined]
+        if ids:
+            condition = or_(condition, Message.message_id.in_(ids))  # type: ignore[union-attr]
+        query = select(Message.raw_sha256, Message.message_id).where(condition)  # type: ignore[call-overload]
+        for sha, message_id in session.execute(query):
+            self.seen_hashes.add(sha)
+            if message_id:
+                self.seen_ids.add(message_id)
+        senders = {m.from_addr for m in messages if m.from_addr}
+        if senders:
+            emails = senders | {s.strip().lower() for s in senders}
+            known = {
+                row.email: row
+                for row in session.execute(
+                    select(Correspondent.id, Correspondent.email, Correspondent.name).where(  # type: ignore[call-overload]
+                        Correspondent.email.in_(emails)  # type: ignore[attr-defined]
+                    )
+                )
+            }
+            self.unknown_senders = {s for s in senders if s not in known}
+            self.correspondents = {email: (row.id, row.name) for email, row in known.items()}
+            self.no_correspondent = {s.strip().lower() for s in senders} - set(known)
+
+    def may_be_logged(self, msg: ParsedMessage) -> bool:
+        return msg.raw_sha256 in self.seen_hashes or bool(msg.message_id and msg.message_id in self.seen_ids)
+
+    def logged(self, msg: ParsedMessage, sender: str | None) -> None:
+        """``msg`` went through (stored, or found a duplicate): later messages must look for it."""
+        self.seen_hashes.add(msg.raw_sha256)
+        if msg.message_id:
+            self.seen_ids.add(msg.message_id)
+        if sender is not None:
+            self.unknown_senders.discard(sender)
+        self.unknown_senders.discard(msg.from_addr)
+
+    def forget(self, msg: ParsedMessage) -> None:
+        """``msg`` was rolled back: whatever it created is gone, so stop relying on the caches."""
+        self.logged(msg, None)  # harmless: only makes later steps ask the store
+        self.correspondents.clear()
+        self.no_correspondent.clear()
+
+
+@dataclass
 class Context:
     settings: Settings
     session: Session
@@ -50,6 +119,8 @@ class Context:
     reason: str = ""
     done: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: shared by the messages of one batch (None: ask the store for everything)
+    batch: Batch | None = None
 
     def finish(self, kind: str, reason: str) -> None:
         """Settle the message's fate; later steps are skipped."""

@@ -90,6 +90,8 @@ def resent_case(ctx: Context) -> Case | None:
     msg = ctx.msg
     if not msg.from_addr or msg.date is None or msg.date.tzinfo is None:
         return None
+    if ctx.batch is not None and msg.from_addr in ctx.batch.unknown_senders:
+        return None  # no correspondent with this address: no message of theirs to match
     # one indexed query (correspondent's email → their messages), filtered in SQL so that only
     # same-subject messages inside the window bring their text back
     rows = ctx.session.execute(

@@ -35,9 +35,22 @@ from casework.settings import Settings
 from store.db import make_engine
 from intake.poller import poll_once
 from intake.pipeline import Pipeline
+import intake.poller
+import time
+intake.poller.BATCH = 4  # many commits per pass, so the kills land between (and inside) batches
+
+
+class Paced(Pipeline):
+    def process_batch(self, items):
+        # batches are fast: without a pause the whole pass fits before the kill (0-0.5 s after
+        # the first commit), and the test would prove nothing
+        time.sleep(0.05)
+        return super().process_batch(items)
+
+
 settings = Settings(_env_file=None)
 engine = make_engine(settings.database_url)
-pipeline = Pipeline(settings, engine)
+pipeline = Paced(settings, engine)
 print("ready", flush=True)
 print(poll_once(settings, engine, pipeline=pipeline), flush=True)
 """
@@ -56,7 +69,10 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     raws = [make_message(i, tag="crash") for i in range(MESSAGES)]
     for raw in raws:
         dovecot.deliver(raw)
-    env = {**os.environ, **dovecot.env(settings.database_url), }
+    env = {
+        **os.environ,
+        **dovecot.env(settings.database_url),
+    }
     rng = random.Random()  # truly random moments; the seed is printed on failure below
     seed = rng.randrange(1 << 30)
     rng.seed(seed)

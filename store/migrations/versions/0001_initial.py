@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 23:18:26.878724
+Create Date: 2026-11-25 23:53:01.348529
 """
 
 from __future__ import annotations
@@ -181,6 +181,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.create_index("ix_case_events_case_at", ["case_id", "at"], unique=False)
+        batch_op.create_index("ix_case_events_old_value", ["old_value"], unique=False)
 
     op.create_table(
         "case_participants",
@@ -358,6 +359,7 @@ def downgrade() -> None:
 
     op.drop_table("case_participants")
     with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_events_old_value")
         batch_op.drop_index("ix_case_events_case_at")
 
     op.drop_table("case_events")
