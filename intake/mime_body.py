@@ -138,11 +138,23 @@ def as_attachment(part: Message, collected: Collected, max_bytes: int, depth: in
 def alternative(children: list[Message], collected: Collected, max_bytes: int, depth: int) -> None:
     """Read every alternative, keep the text of the best: plain with words in it, else HTML."""
     versions: list[tuple[str, Collected]] = []
-    for child in children:
+
+    def read(child: Message) -> None:
         sub = Collected()
         walk(child, sub, max_bytes, depth=depth + 1, forwarded=False)
         versions.append((part_type(child), sub))
         collected.defects.extend(sub.defects)
+
+    # A lone HTML part is only read when no plain version has words in it: converting HTML to
+    # text is the dearest thing a parse does, and most clients send both. (An HTML part carries
+    # no attachments of its own; a multipart/related one is still read for its images.)
+    html_leaves = [c for c in children if part_type(c) == "text/html"]
+    for child in children:
+        if child not in html_leaves:
+            read(child)
+    if not any(ctype == "text/plain" and any(t.strip() for t in sub.texts) for ctype, sub in versions):
+        for child in html_leaves:
+            read(child)
     best: Collected | None = None
     for wanted in ("text/plain", "text/html", ""):
         for ctype, sub in versions:

@@ -355,3 +355,28 @@ def test_header_then_random_bytes_never_raises(tail: bytes) -> None:
     except Unparseable:
         return
     msg.body_text.encode("utf-8")
+
+
+ALTERNATIVE = (
+    "From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+    "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{plain}\r\n"
+    "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>From the <b>HTML</b> part</p>\r\n--b--\r\n"
+)
+
+
+def test_alternative_with_a_plain_text_skips_converting_the_html(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pins down the cheap path: the plain version is used and the HTML is never converted."""
+    import intake.mime_body
+
+    def refuse(_html: str) -> str:
+        raise AssertionError("the HTML alternative was converted although a plain version exists")
+
+    monkeypatch.setattr(intake.mime_body, "html_to_text", refuse)
+    parsed = parse_message(ALTERNATIVE.format(plain="From the plain part").encode())
+    assert "From the plain part" in parsed.body_text
+
+
+def test_alternative_with_an_empty_plain_part_falls_back_to_the_html() -> None:
+    parsed = parse_message(ALTERNATIVE.format(plain="   ").encode())
+    assert "From the HTML part" in parsed.body_text
