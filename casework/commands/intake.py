@@ -44,10 +44,18 @@ def batched(items: Iterable[tuple[bytes, str]], size: int) -> Iterator[list[tupl
 def ingest_command(
     path: Path = typer.Argument(..., help="A Maildir folder, an mbox file, or a folder of .eml files."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    ack: bool = typer.Option(
+        False,
+        "--ack/--no-ack",
+        help="Acknowledge new cases by email (off by default: a back-fill must not write to people "
+        "about letters they sent long ago).",
+    ),
 ) -> None:
     """Log every message of a local mailbox (back-filling an exported mailbox), then summarise."""
     box = open_local(path)
     settings = get_settings()
+    if not ack:
+        settings = settings.model_copy(update={"smtp_host": ""})  # no acknowledgement rows at all
     engine = open_store(settings)
     pipeline = Pipeline(settings, engine)
     counts: Counter[str] = Counter({key: 0 for key in SUMMARY_KEYS})

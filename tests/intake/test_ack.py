@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -20,6 +21,7 @@ from intake import smtp_sender
 from store.cases import require_case
 from store.models import OutboxItem
 from tests.conftest import make_settings
+from tests.support.cli import run_cli
 from tests.support.intake_mail import CAMPAIGN_TEXT, eml, later, make_pipeline
 
 
@@ -222,3 +224,22 @@ def test_the_service_sends_acknowledgements_by_itself(
     [message] = smtp_server[0].received
     assert opened.case_reference and opened.case_reference in message["Subject"]
     assert all(row.sent_at is not None for row in acks(engine))
+
+
+@pytest.mark.parametrize(("flag", "expected"), [(None, 0), ("--ack", 1)])
+def test_a_back_fill_acknowledges_only_when_asked(
+    flag: str | None, expected: int, ack_settings: Settings, engine: Engine,
+    smtp_server: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``casework ingest`` back-fills old mail: writing to people about letters they sent long ago
+    would alarm them, so acknowledgements are opt-in there (live intake always acknowledges)."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "one.eml").write_bytes(eml())
+    smtp = {"CASEWORK_SMTP_HOST": "127.0.0.1", "CASEWORK_SMTP_PORT": str(smtp_server[1])}
+    args = ["ingest", str(folder), "--json", *([flag] if flag else [])]
+    result = run_cli(args, database_url=ack_settings.database_url, monkeypatch=monkeypatch, capsys=capsys, env=smtp)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["opened"] == 1
+    assert len(acks(engine)) == expected
