@@ -181,8 +181,12 @@ def test_smtp_down_keeps_the_row_for_later(database_url: str, engine: Engine) ->
 
 
 def test_acks_send_command(
-    ack_settings: Settings, engine: Engine, smtp_server: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    ack_settings: Settings,
+    engine: Engine,
+    smtp_server: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from casework.cli import main
     from casework.settings import get_settings
@@ -228,8 +232,13 @@ def test_the_service_sends_acknowledgements_by_itself(
 
 @pytest.mark.parametrize(("flag", "expected"), [(None, 0), ("--ack", 1)])
 def test_a_back_fill_acknowledges_only_when_asked(
-    flag: str | None, expected: int, ack_settings: Settings, engine: Engine,
-    smtp_server: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    flag: str | None,
+    expected: int,
+    ack_settings: Settings,
+    engine: Engine,
+    smtp_server: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``casework ingest`` back-fills old mail: writing to people about letters they sent long ago
@@ -239,7 +248,9 @@ def test_a_back_fill_acknowledges_only_when_asked(
     (folder / "one.eml").write_bytes(eml())
     smtp = {"CASEWORK_SMTP_HOST": "127.0.0.1", "CASEWORK_SMTP_PORT": str(smtp_server[1])}
     args = ["ingest", str(folder), "--json", *([flag] if flag else [])]
-    result = run_cli(args, database_url=ack_settings.database_url, monkeypatch=monkeypatch, capsys=capsys, env=smtp)
+    result = run_cli(
+        args, database_url=ack_settings.database_url, monkeypatch=monkeypatch, capsys=capsys, env=smtp
+    )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["opened"] == 1
     assert len(acks(engine)) == expected
