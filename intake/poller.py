@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
 from casework.errors import UserError
 from casework.settings import Settings
+from intake.sources import batched
 from intake.sources.imap import (
     IDLE_RENEW_SECONDS,
     ImapFolder,
@@ -97,7 +98,7 @@ def drain(
     if not uids:
         return
     log.info("IMAP %s: %d message(s) to log", folder.key, len(uids))
-    for batch in _batches(folder.fetch(uids), batch_size or BATCH):
+    for batch in batched(folder.fetch(uids), batch_size or BATCH):
         outcomes = pipeline.process_batch([(raw, folder.source(uid)) for uid, raw in batch])
         # Committed (or held in the quarantine): from here on it is safe to mark.
         done = [uid for uid, _raw in batch]
@@ -113,17 +114,6 @@ def drain(
             _mark(folder, engine, position, done)
         if stop is not None and stop.is_set():
             break
-
-
-def _batches(messages: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
-    batch: list[tuple[int, bytes]] = []
-    for item in messages:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _mark(folder: ImapFolder, engine: Engine, position: Position, uids: list[int]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -19,9 +18,9 @@ from casework.settings import Settings
 from store.enums import Category, EventKind, Status
 from store.messages import first_message
 from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
-from store.references import claim_reference, next_reference
+from store.references import claim_reference
 from store.types import utcnow
-from store.workdays import LONDON, WorkingCalendar, calendar, local_date
+from store.workdays import LONDON, calendar, local_date
 
 
 class CaseError(ValueError):
@@ -122,6 +121,7 @@ def open_case_quick(
     reasons: list[str] | None = None,
     needs_triage: bool = False,
     actor: str = "intake",
+    reference: str | None = None,
 ) -> Case:
     """:func:`open_case` in four Core statements (reference, case, history, participant).
 
@@ -131,7 +131,8 @@ def open_case_quick(
     category = Category(category)
     received_on = local_date(received_at)
     case = Case(
-        reference=claim_reference(session, prefix=settings.reference_prefix, year=received_on.year),
+        reference=reference
+        or claim_reference(session, prefix=settings.reference_prefix, year=received_on.year),
         category=category.value,
         status=Status.OPEN.value,
         received_at=received_at,
@@ -155,13 +156,8 @@ def open_case_quick(
 
 
 def due_on_for(settings: Settings, *, category: str, received_on: date) -> date:
-    return _calendar(settings.closure_dates).due_date(received_on, settings.deadline_days(category))
-
-
-@lru_cache(maxsize=16)
-def _calendar(closures: frozenset[date]) -> WorkingCalendar:
-    """One calendar per set of closure days: building its index costs more than opening a case."""
-    return calendar(closures)
+    # ``calendar`` is cached per set of closure days: building its index costs more than a case
+    return calendar(settings.closure_dates).due_date(received_on, settings.deadline_days(category))
 
 
 def record_event(
@@ -219,30 +215,21 @@ def open_case(
     reference: str | None = None,
 ) -> Case:
     """Log a new case, due on the 20th working day (by category policy) after its receipt."""
-    category = Category(category)
-    received_on = local_date(received_at)
-    case = Case(
-        reference=reference
-        or next_reference(session, prefix=settings.reference_prefix, year=received_on.year),
-        category=category.value,
-        status=Status.OPEN.value,
+    quick = open_case_quick(
+        session,
+        settings=settings,
+        category=category,
         received_at=received_at,
-        received_on=received_on,
-        due_on=due_on_for(settings, category=category.value, received_on=received_on),
-        status_changed_at=received_at,
-        correspondent_id=correspondent.id if correspondent else None,
-        subject=subject[:1000],
+        subject=subject,
+        correspondent_id=correspondent.id if correspondent is not None else None,
         confidence=confidence,
-        reasons=list(reasons or []),
+        reasons=reasons,
         needs_triage=needs_triage,
+        actor=actor,
+        reference=reference,
     )
-    session.add(case)
-    session.flush()
-    record_event(
-        session, case=case, kind=EventKind.CREATED, actor=actor, new=Status.OPEN.value, at=received_at
-    )
-    if correspondent is not None:
-        add_participant(session, case=case, correspondent=correspondent)
+    case = session.get(Case, quick.id)
+    assert case is not None
     return case
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import typer
@@ -17,6 +16,7 @@ from casework.runtime import open_store
 from casework.settings import get_settings
 from intake import quarantine as quarantine_store
 from intake.pipeline import Pipeline
+from intake.sources import batched
 from intake.sources.files import open_local
 
 quarantine_app = typer.Typer(
@@ -27,18 +27,6 @@ SUMMARY_KEYS = ("read", "opened", "attached", "automatic", "duplicates", "quaran
 _KIND_TO_KEY = {"duplicate": "duplicates"}
 #: messages committed together by ``casework ingest``
 INGEST_BATCH = 100
-
-
-def batched(items: Iterable[tuple[bytes, str]], size: int) -> Iterator[list[tuple[bytes, str]]]:
-    """Lists of up to ``size`` items, read lazily (memory stays flat whatever the mailbox)."""
-    batch: list[tuple[bytes, str]] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def ingest_command(

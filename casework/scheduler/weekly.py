@@ -84,17 +84,10 @@ def _fmt(value: Any, suffix: str = "") -> str:
 
 def week_figures(session: Session, settings: Settings, *, start: date) -> dict[str, Any]:
     """The measures of one Monday–Sunday week, from the Board tables."""
-    from store.stats import board_tables, calls_table  # the lead's module; imported when used
+    from store.stats import calls_table, office_tables
 
     end = start + timedelta(days=6)
-    tables = board_tables(
-        session,
-        start=start,
-        end=end,
-        as_of=end,
-        call_target_seconds=settings.call_target_seconds,
-        aged_days=settings.aged_days,
-    )
+    tables = office_tables(session, settings=settings, start=start, end=end, as_of=end)
     categories = _total(tables.get("categories", []), "month")
     closures = _total(tables.get("closure_times", []), "month")
     calls = _total(
