@@ -76,6 +76,29 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> list[st
     # Encoded here once, exactly as the columns' types would (JSONText, UTCDateTime), and bound
     # through plain types: per-row type processing cost more than the insert itself.
     stamp = now.replace(tzinfo=None) if sqlite else now
+    ordered = sorted(by_key.items())
+    if not sqlite:
+        # One JSON text parameter for any number of rows: a multi-row VALUES of thousands of
+        # placeholders spent most of its time in the driver re-parsing the statement. Payloads
+        # travel as JSON values (not strings inside JSON, escaped twice) and are stored as the
+        # exact text of that value, which is what json.dumps(payload, sort_keys=True) gives.
+        records = [
+            {
+                "key": key,
+                "kind": row["kind"],
+                "target": row.get("target", ""),
+                "payload": row.get("payload") or {},
+                "case_id": row.get("case_id"),
+                "next_attempt_at": _utc(row["not_before"], sqlite).isoformat()
+                if row.get("not_before")
+                else now.isoformat(),
+            }
+            for key, row in ordered
+        ]
+        params = {"now": now, "rows": json.dumps(records, ensure_ascii=False, sort_keys=True)}
+        return sorted(session.execute(_PG_RECORDSET_INSERT, params).scalars())
+    # Encoded here once, exactly as the columns' types would (JSONText, UTCDateTime), and bound
+    # through plain types: per-row type processing cost more than the insert itself.
     values = [
         {
             "key": key,
@@ -86,23 +109,8 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> list[st
             "created_at": stamp,
             "next_attempt_at": _utc(row["not_before"], sqlite) if row.get("not_before") else stamp,
         }
-        for key, row in sorted(by_key.items())
+        for key, row in ordered
     ]
-    if not sqlite:
-        # One text parameter for any number of rows: a multi-row VALUES of thousands of
-        # placeholders spent most of its time in the driver re-parsing the statement.
-        rows_json = json.dumps(
-            [
-                {
-                    **{k: v for k, v in row.items() if k != "created_at"},
-                    "next_attempt_at": row["next_attempt_at"].isoformat(),
-                }
-                for row in values
-            ],
-            ensure_ascii=False,
-        )
-        params = {"now": now, "rows": rows_json}
-        return sorted(session.execute(_PG_RECORDSET_INSERT, params).scalars())
     # One cached statement for every row: SQLAlchemy sends it as multi-row VALUES batches
     # ("insertmanyvalues"), and RETURNING says which rows were new.
     stmt = (
@@ -117,9 +125,9 @@ def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> list[st
 _PG_RECORDSET_INSERT = text(
     "INSERT INTO outbox (key, kind, target, payload, case_id, created_at, next_attempt_at,"
     " attempts, last_error)"
-    " SELECT r.key, r.kind, r.target, r.payload, r.case_id, :now, r.next_attempt_at, 0, ''"
+    " SELECT r.key, r.kind, r.target, r.payload::text, r.case_id, :now, r.next_attempt_at, 0, ''"
     " FROM json_to_recordset(CAST(:rows AS json))"
-    " AS r(key text, kind text, target text, payload text, case_id integer, next_attempt_at timestamptz)"
+    " AS r(key text, kind text, target text, payload json, case_id integer, next_attempt_at timestamptz)"
     " ORDER BY r.key"
     " ON CONFLICT (key) DO NOTHING RETURNING key"
 )

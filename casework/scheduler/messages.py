@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 Block = dict[str, Any]
@@ -36,6 +37,7 @@ def short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@lru_cache(maxsize=512)
 def day_text(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
