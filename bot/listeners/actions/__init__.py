@@ -40,16 +40,18 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return channel, ts
 
 
+def _may_act(deps: Deps, user: str, respond: Respond) -> bool:
+    """True for a caseworker; anyone else gets the polite refusal, only to them, and nothing changes."""
+    if deps.access.may_act(user):
+        return True
+    respond(text=REFUSAL, blocks=blocks.refusal(REFUSAL), response_type="ephemeral", replace_original=False)
+    return False
+
+
 def register(app: App, deps: Deps) -> None:
     def change(body: dict[str, Any], respond: Respond, client: WebClient, apply: Any) -> None:
         user = body["user"]["id"]
-        if not deps.access.may_act(user):
-            respond(
-                text=REFUSAL,
-                blocks=blocks.refusal(REFUSAL),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        if not _may_act(deps, user, respond):
             return
         reference = _reference(body)
         try:
@@ -128,13 +130,7 @@ def register(app: App, deps: Deps) -> None:
     def open_link(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-        if not deps.access.may_act(user):
-            respond(
-                text=REFUSAL,
-                blocks=blocks.refusal(REFUSAL),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        if not _may_act(deps, user, respond):
             return
         channel, ts = _where(body)
         client.views_open(
