@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.models import OutboxItem
 from store.types import utcnow
@@ -55,8 +55,9 @@ def enqueue(
         stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
     else:
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])  # type: ignore[assignment]
-    result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING says whether a row went in (rowcount is not reliable on PostgreSQL here: the
+    # driver reports -1 when SQLAlchemy adds its own RETURNING for the primary key)
+    return session.execute(stmt.returning(table.c.id)).first() is not None
 
 
 def enqueue_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -139,6 +140,9 @@ def _utc(moment: datetime, sqlite: bool) -> datetime:
 
 
 #: the outbox's columns that :func:`enqueue_many` writes, with plain types (values pre-encoded)
+#: the mapped table (typed columns: aware timestamps on both databases), for Core statements
+_OUTBOX = OutboxItem.__table__  # type: ignore[attr-defined]
+
 _PLAIN_OUTBOX = Table(
     "outbox",
     MetaData(),
@@ -162,29 +166,41 @@ def claim(
     lease: timedelta = timedelta(minutes=2),
     kinds: tuple[str, ...] | None = None,
 ) -> list[OutboxItem]:
-    """Take up to ``limit`` due rows for sending; the caller commits right after."""
+    """Take up to ``limit`` due rows for sending; the caller commits right after.
+
+    One ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING id``: the claim is a write from the
+    first statement, so on SQLite a second instance waits for the write lock and then finds the
+    rows already claimed, instead of reading them from an older snapshot and claiming them too
+    (which a SELECT followed by an UPDATE allowed). On PostgreSQL the inner SELECT skips rows
+    another instance has locked.
+    """
     now = utcnow()
-    query = (
-        select(OutboxItem)
+    due = (
+        select(_OUTBOX.c.id)
         .where(
-            OutboxItem.sent_at.is_(None),  # type: ignore[union-attr]
-            OutboxItem.next_attempt_at <= now,  # type: ignore[arg-type]
-            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),  # type: ignore[union-attr,operator,arg-type]
+            _OUTBOX.c.sent_at.is_(None),
+            _OUTBOX.c.next_attempt_at <= now,
+            or_(_OUTBOX.c.claimed_until.is_(None), _OUTBOX.c.claimed_until < now),
         )
-        .order_by(OutboxItem.id)  # type: ignore[arg-type]
+        .order_by(_OUTBOX.c.id)
         .limit(limit)
     )
     if kinds:
-        query = query.where(OutboxItem.kind.in_(kinds))  # type: ignore[attr-defined]
+        due = due.where(_OUTBOX.c.kind.in_(kinds))
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    items = list(session.execute(query).scalars())
-    for item in items:
-        item.claimed_until = now + lease
-        item.attempts += 1
-        session.add(item)
-    session.flush()
-    return items
+        due = due.with_for_update(skip_locked=True)
+    claimed = list(
+        session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
+            .values(claimed_until=now + lease, attempts=_OUTBOX.c.attempts + 1)
+            .returning(_OUTBOX.c.id)
+        ).scalars()
+    )
+    if not claimed:
+        return []
+    query = select(OutboxItem).where(col(OutboxItem.id).in_(claimed)).order_by(col(OutboxItem.id))
+    return list(session.execute(query.execution_options(populate_existing=True)).scalars())
 
 
 def mark_sent(session: Session, *, item: OutboxItem, result: Any = None) -> None:
