@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, SQLModel
 
 from casework.settings import Settings
@@ -28,17 +28,11 @@ class CaseError(ValueError):
 
 
 def get_or_create_correspondent(session: Session, *, email: str, name: str = "") -> Correspondent:
-    email = email.strip().lower()
-    found = session.execute(select(Correspondent).where(Correspondent.email == email)).scalar_one_or_none()  # type: ignore[arg-type]
-    if found is not None:
-        if name and not found.name:
-            found.name = name[:300]
-            session.add(found)
-        return found
-    correspondent = Correspondent(email=email, name=name[:300])
-    session.add(correspondent)
-    session.flush()
-    return correspondent
+    """The correspondent with this address (lower-cased), created if new; see :func:`correspondent_id`."""
+    pk = correspondent_id(session, email=email, name=name)
+    found = session.get(Correspondent, pk, populate_existing=True)
+    assert found is not None
+    return found
 
 
 def insert_row(session: Session, row: SQLModel) -> int:
@@ -346,10 +340,6 @@ def history(session: Session, *, case: Case) -> list[CaseEvent]:
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)  # type: ignore[arg-type]
         ).scalars()
     )
-
-
-def count_cases(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(Case)).scalar_one())
 
 
 @dataclass(frozen=True)

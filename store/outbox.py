@@ -222,18 +222,3 @@ def mark_failed(session: Session, *, item: OutboxItem, error: str, retry_after: 
     item.next_attempt_at = utcnow() + delay
     item.last_error = error[:2000]
     session.add(item)
-
-
-def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return int(
-        session.execute(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))  # type: ignore[union-attr]
-        ).scalar_one()
-    )
-
-
-def release_all(session: Session) -> None:
-    """Forget claims (used at start-up, after a crash left rows claimed by a dead process)."""
-    session.execute(update(OutboxItem).where(OutboxItem.sent_at.is_(None)).values(claimed_until=None))  # type: ignore[union-attr]

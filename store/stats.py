@@ -19,7 +19,7 @@ Definitions (see docs/statistics.md for the reasoning):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -382,7 +382,3 @@ def office_tables(
         call_target_seconds=settings.call_target_seconds,
         aged_days=settings.aged_days,
     )
-
-
-def table_names() -> Iterable[str]:
-    return ("categories", "statuses", "closure_times", "aged_unclosed", "calls")
