@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     campaign_similarity: float = 0.6
     triage_confidence: float = 0.6
     attachment_max_bytes: int = 5 * 1024 * 1024
+    #: processes that parse and classify big batches in parallel (None: one per CPU; 0: none)
+    intake_workers: int | None = None
 
     # --- intake: acknowledgements over SMTP (off unless smtp_host is set) ----------------
     smtp_host: str = ""

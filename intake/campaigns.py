@@ -21,9 +21,10 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from store.models import FingerprintBand, Message
@@ -90,14 +91,20 @@ def bands(grams: set[int]) -> list[str]:
     return keys
 
 
-#: messages sharing a band with the text, most shared bands first (built once: it runs per message)
-_CANDIDATES = (
-    select(FingerprintBand.message_pk)  # type: ignore[call-overload]
-    .where(FingerprintBand.band.in_(bindparam("keys", expanding=True)))  # type: ignore[attr-defined]
-    .group_by(FingerprintBand.message_pk)
-    .order_by(func.count(FingerprintBand.id).desc(), FingerprintBand.message_pk)  # type: ignore[arg-type]
-    .limit(MAX_CANDIDATES)
-)
+@lru_cache(maxsize=8)
+def _candidates_sql(keys: int, mark: str) -> str:
+    """Messages sharing a band with the text, most shared bands first, for ``keys`` band keys.
+
+    Plain SQL with a fixed number of placeholders (a text has at most ``BANDS`` keys): an
+    expanding IN parameter is rendered again on every execution, which cost more than the
+    indexed lookup itself, and this runs for every message.
+    """
+    table = FingerprintBand.__tablename__
+    marks = ", ".join([mark] * keys)
+    return (
+        f"SELECT message_pk FROM {table} WHERE band IN ({marks}) GROUP BY message_pk"
+        f" ORDER BY count(id) DESC, message_pk LIMIT {MAX_CANDIDATES}"
+    )
 
 
 @dataclass
@@ -114,7 +121,9 @@ def similar_messages(
     """Stored messages whose text is at least ``threshold`` similar, most band hits first."""
     if not band_keys:
         return
-    found = session.connection().execute(_CANDIDATES, {"keys": list(band_keys)})
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    found = connection.exec_driver_sql(_candidates_sql(len(band_keys), mark), tuple(band_keys))
     candidates = [row[0] for row in found]
     for start in range(0, len(candidates), CHUNK):
         # most band hits first, in chunks: a big campaign's members come first and the caller

@@ -17,9 +17,10 @@ import importlib
 import logging
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -28,9 +29,10 @@ from sqlmodel import Session
 from casework.settings import Settings
 from intake import quarantine
 from intake.message import ParsedMessage
-from intake.parse import Unparseable, parse_message
+from intake.prepare import Prepared, Preparer, Ticket
 from intake.steps import Batch, ClassifierLike, Context
 from store.models import Case, ClassifierModel, Message
+from store.pending import resolve
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,9 @@ class Pipeline:
         *,
         classifier: ClassifierLike | None = None,
         steps: tuple[str, ...] = STEPS,
+        workers: int | None = None,
     ) -> None:
+        """``workers``: processes that prepare big batches (default ``CASEWORK_INTAKE_WORKERS``)."""
         self.settings = settings
         self.engine = engine
         #: a classifier given by the caller (tests, eval) is used as it is, never reloaded
@@ -71,6 +75,8 @@ class Pipeline:
         self._classifier: ClassifierLike | None = None
         self._model_id: int | None = None
         self._model_checked_at = 0.0
+        self._newest: int | None = None
+        self.preparer = Preparer(settings, settings.intake_workers if workers is None else workers)
         self.steps: list[tuple[str, ModuleType]] = [
             (name, importlib.import_module(f"intake.steps.{name}")) for name in steps
         ]
@@ -80,31 +86,34 @@ class Pipeline:
         """Log one message; the returned outcome is committed (or the message is quarantined)."""
         return self.process_batch([(raw, source)])[0]
 
-    def process_batch(self, items: Sequence[tuple[bytes, str]]) -> list[Outcome]:
+    def process_batch(
+        self, items: Sequence[tuple[bytes, str]], *, ticket: Ticket | None = None
+    ) -> list[Outcome]:
         """Log ``(raw, source)`` messages in one transaction; every outcome returned is committed.
 
-        The batch is first tried without savepoints (two round trips a message saved). If any
-        message fails, that transaction is rolled back whole and the batch is done again with a
-        SAVEPOINT per message: the one that fails is rolled back alone and quarantined (after the
-        commit, in its own transaction) while the others are kept. The messages see each other
-        as they go, so a reply or a campaign member in the same batch as its original joins it.
-        If the commit itself fails, the batch is done again one message at a time, so a fault
-        costs speed, never a message.
+        The batch is first tried without savepoints, its new rows held back and written
+        together (:mod:`store.pending`). If any message fails, that transaction is rolled back
+        whole and the batch is done again with a SAVEPOINT per message: the one that fails is
+        rolled back alone and quarantined (after the commit, in its own transaction) while the
+        others are kept. The messages see each other as they go, so a reply or a campaign
+        member in the same batch as its original joins it. If the commit itself fails, the
+        batch is done again one message at a time, so a fault costs speed, never a message.
+        ``ticket`` is the batch's preparation when it was started earlier (:meth:`prepare`).
         """
         outcomes: list[Outcome | None] = [None] * len(items)
         held: list[tuple[int, str]] = []  # (index, reason): quarantined after the commit
-        parsed: list[tuple[int, ParsedMessage]] = []
-        for index, (raw, source) in enumerate(items):
-            try:
-                parsed.append((index, self._parse(raw)))
-            except Unparseable as err:  # bad input from outside: logged briefly
-                text = str(err)
-                reason = text if text.startswith("not an email") else f"not an email: {text}"
-                log.warning("quarantined message from %s: %s", source, reason)
-                held.append((index, reason))
-            except Exception as err:  # a fault in the parser: logged with its traceback
-                _log_fault("the parser failed on a message from %s", source, err)
-                held.append((index, f"the parser failed: {describe(err)}"))
+        parsed: list[tuple[int, Prepared]] = []
+        ticket = ticket or self.prepare(items)
+        for index, prepared in enumerate(ticket.results()):
+            source = items[index][1]
+            if prepared.msg is not None:
+                parsed.append((index, prepared))
+            elif prepared.fault:  # a fault in the parser: logged with its traceback
+                log.error("the parser failed on a message from %s:\n%s", source, prepared.fault)
+                held.append((index, prepared.failure))
+            else:  # bad input from outside: logged briefly
+                log.warning("quarantined message from %s: %s", source, prepared.failure)
+                held.append((index, prepared.failure))
         if parsed and not self._optimistic(parsed, items, outcomes):
             before = len(held)
             try:
@@ -112,21 +121,21 @@ class Pipeline:
             except Exception as err:
                 del held[before:]  # nothing of the failed transaction stands
                 if len(parsed) == 1:
-                    index, msg = parsed[0]
-                    _log_fault(f"intake failed on message {msg.message_id} from %s", items[index][1], err)
+                    index, prepared = parsed[0]
+                    _log_fault(f"intake failed on message {_id(prepared)} from %s", items[index][1], err)
                     held.append((index, f"intake failed: {describe(err)}"))
                 else:  # the transaction broke (the commit, the connection): one at a time
                     log.warning("batch of %d failed (%s); logging its messages one by one",
                                 len(parsed), type(err).__name__)  # fmt: skip
-                    for index, msg in parsed:
+                    for index, prepared in parsed:
                         outcomes[index] = None
                         before = len(held)
                         try:
-                            self._run_batch([(index, msg)], items, outcomes, held)
+                            self._run_batch([(index, prepared)], items, outcomes, held)
                         except Exception as one:
                             del held[before:]
                             where = items[index][1]
-                            _log_fault(f"intake failed on message {msg.message_id} from %s", where, one)
+                            _log_fault(f"intake failed on message {_id(prepared)} from %s", where, one)
                             held.append((index, f"intake failed: {describe(one)}"))
         for index, reason in held:
             raw, source = items[index]
@@ -135,40 +144,71 @@ class Pipeline:
         assert len(done) == len(items), "every message has an outcome"
         return done
 
+    def process_batches(self, batches: Iterable[Sequence[tuple[bytes, str]]]) -> Iterator[list[Outcome]]:
+        """:meth:`process_batch` over each batch, preparing the next batch while storing this one.
+
+        Each list of outcomes is committed when it is yielded, as with :meth:`process_batch`;
+        the next batch has been read from ``batches`` by then (and is being parsed and
+        classified by the workers), but nothing of it is stored.
+        """
+        ahead: tuple[Sequence[tuple[bytes, str]], Ticket] | None = None
+        for items in batches:
+            ticket = self.prepare(items)
+            if ahead is not None:
+                yield self.process_batch(ahead[0], ticket=ahead[1])
+            ahead = (items, ticket)
+        if ahead is not None:
+            yield self.process_batch(ahead[0], ticket=ahead[1])
+
+    def prepare(self, items: Sequence[tuple[bytes, str]]) -> Ticket:
+        """Start the CPU-bound half (parse, automatic mail, fingerprints, classification)."""
+        raws = [raw for raw, _source in items]
+        if self._fixed_classifier is not None:  # an object workers cannot share: all in here
+            return self.preparer.start(raws, model_id=None, parallel=False)
+        return self.preparer.start(raws, model_id=self._newest_model_id())
+
+    def close(self) -> None:
+        """Stop the worker processes (a pipeline used again starts new ones)."""
+        self.preparer.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # --- inside ----------------------------------------------------------------------------
-    def _parse(self, raw: bytes) -> ParsedMessage:
-        msg = parse_message(raw, attachment_max_bytes=self.settings.attachment_max_bytes)
-        # PostgreSQL text cannot hold NUL characters, which broken mail sometimes carries
-        for name in ("subject", "from_name", "body_text"):
-            value = getattr(msg, name)
-            if "\x00" in value:
-                setattr(msg, name, value.replace("\x00", "\ufffd"))
-        for info in msg.attachments:
-            info.filename = info.filename.replace("\x00", "\ufffd")
-        return msg
+    def _newest_model_id(self, session: Session | None = None) -> int | None:
+        """The id of the store's newest classifier model, looked up every ``MODEL_CHECK_SECONDS``.
+
+        A long-running poller must pick up a model retrained by the scheduler or on demand.
+        """
+        now = time.monotonic()
+        if not self._model_checked_at or now - self._model_checked_at >= MODEL_CHECK_SECONDS:
+            query = select(func.max(ClassifierModel.id))  # type: ignore[arg-type]
+            if session is None:
+                with Session(self.engine) as own:
+                    self._newest = own.execute(query).scalar_one_or_none()
+            else:
+                self._newest = session.execute(query).scalar_one_or_none()
+            self._model_checked_at = now
+        return self._newest
 
     def classifier(self, session: Session) -> ClassifierLike:
-        """The classifier of the store's newest model (or the built-in one).
-
-        A long-running poller must pick up a model retrained by the scheduler or on demand, so
-        the newest model's id is looked up again every ``MODEL_CHECK_SECONDS``.
-        """
+        """The classifier of the store's newest model (or the built-in one)."""
         if self._fixed_classifier is not None:
             return self._fixed_classifier
-        now = time.monotonic()
-        if self._classifier is None or now - self._model_checked_at >= MODEL_CHECK_SECONDS:
-            newest = session.execute(select(func.max(ClassifierModel.id))).scalar_one_or_none()  # type: ignore[arg-type]
-            self._model_checked_at = now
-            if self._classifier is None or newest != self._model_id:
-                from intake.classify import load_classifier
+        newest = self._newest_model_id(session)
+        if self._classifier is None or newest != self._model_id:
+            from intake.classify import load_classifier
 
-                self._classifier = load_classifier(session, self.settings)
-                self._model_id = newest
+            self._classifier = load_classifier(session, self.settings)
+            self._model_id = newest
         return self._classifier
 
     def _optimistic(
         self,
-        parsed: list[tuple[int, ParsedMessage]],
+        parsed: list[tuple[int, Prepared]],
         items: Sequence[tuple[bytes, str]],
         outcomes: list[Outcome | None],
     ) -> bool:
@@ -180,13 +220,13 @@ class Pipeline:
             log.info(
                 "batch of %d: %s; doing it again a SAVEPOINT per message", len(parsed), type(err).__name__
             )
-            for index, _msg in parsed:
+            for index, _prepared in parsed:
                 outcomes[index] = None
             return False
 
     def _run_batch(
         self,
-        parsed: list[tuple[int, ParsedMessage]],
+        parsed: list[tuple[int, Prepared]],
         items: Sequence[tuple[bytes, str]],
         outcomes: list[Outcome | None],
         held: list[tuple[int, str]],
@@ -210,24 +250,33 @@ class Pipeline:
                 # microseconds; the stale one cost a scan of the whole table per message.
                 session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             batch = Batch()
-            batch.prefetch(session, [msg for _index, msg in parsed])
-            for index, msg in parsed:
+            batch.prefetch(session, [prepared.msg for _index, prepared in parsed if prepared.msg])
+            if not savepoints:
+                batch.hold_back(self.settings, len(parsed))
+            slots: list[tuple[int, Any]] = []
+            for index, prepared in parsed:
                 source = items[index][1]
                 if savepoints:
-                    ctx = self._one(session, msg, index=index, source=source, batch=batch,
+                    ctx = self._one(session, prepared, index=index, source=source, batch=batch,
                                     outcomes=outcomes, held=held)  # fmt: skip
                 else:
-                    ctx = self._steps(session, msg, source=source, batch=batch)
+                    ctx = self._steps(session, prepared, source=source, batch=batch)
                 if ctx is None:
                     continue
+                msg = ctx.msg
                 batch.logged(msg, None)
                 outcomes[index] = Outcome(
                     kind=ctx.kind,
                     case_reference=ctx.case.reference if ctx.case is not None else None,
-                    message_pk=ctx.message.id if ctx.message is not None else ctx.extra.get("message_pk"),
                     reason=ctx.reason,
                 )
+                slots.append((index, ctx.extra.get("message_pk")))
                 logged.append((index, msg))
+            batch.finish(session)
+            for index, message_pk in slots:  # every held-back row is written: ids are known
+                outcome = outcomes[index]
+                assert outcome is not None
+                outcome.message_pk = resolve(message_pk)
             session.commit()
         for index, msg in logged:
             outcome = outcomes[index]
@@ -238,7 +287,7 @@ class Pipeline:
     def _one(
         self,
         session: Session,
-        msg: ParsedMessage,
+        prepared: Prepared,
         *,
         index: int,
         source: str,
@@ -247,11 +296,13 @@ class Pipeline:
         held: list[tuple[int, str]],
     ) -> Context | None:
         """Run the steps over one message in a SAVEPOINT; None when it was settled otherwise."""
+        msg = prepared.msg
+        assert msg is not None
         for attempt in (1, 2):
             savepoint = session.begin_nested()
             try:
                 # the second attempt asks the store for everything, as a batch of one would
-                ctx = self._steps(session, msg, source=source, batch=batch if attempt == 1 else None)
+                ctx = self._steps(session, prepared, source=source, batch=batch if attempt == 1 else None)
                 if ctx.kind == "duplicate":
                     savepoint.rollback()
                 else:
@@ -277,11 +328,13 @@ class Pipeline:
                 return None
         return None
 
-    def _steps(self, session: Session, msg: ParsedMessage, *, source: str, batch: Batch | None) -> Context:
+    def _steps(self, session: Session, prepared: Prepared, *, source: str, batch: Batch | None) -> Context:
+        assert prepared.msg is not None
         ctx = Context(
             settings=self.settings,
             session=session,
-            msg=msg,
+            msg=prepared.msg,
+            prepared=prepared,
             source=source,
             classifier_factory=lambda: self.classifier(session),
             batch=batch,
@@ -305,6 +358,10 @@ class Pipeline:
     def _shunt(self, raw: bytes, *, reason: str, source: str) -> Outcome:
         pk = quarantine.hold(self.engine, raw=raw, reason=reason, source=source)
         return Outcome("quarantined", None, None, f"{reason} (quarantine #{pk})")
+
+
+def _id(prepared: Prepared) -> str | None:
+    return prepared.msg.message_id if prepared.msg is not None else None
 
 
 def describe(err: BaseException) -> str:

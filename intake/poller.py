@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -57,6 +58,10 @@ class _Pipeline(Protocol):
     def process(self, raw: bytes, *, source: str) -> Any: ...
 
     def process_batch(self, items: Sequence[tuple[bytes, str]]) -> list[Any]: ...
+
+    def process_batches(self, batches: Iterable[Sequence[tuple[bytes, str]]]) -> Iterator[list[Any]]: ...
+
+    def close(self) -> None: ...
 
 
 #: messages committed in one transaction (and then marked on the server together)
@@ -98,10 +103,17 @@ def drain(
     if not uids:
         return
     log.info("IMAP %s: %d message(s) to log", folder.key, len(uids))
-    for batch in batched(folder.fetch(uids), batch_size or BATCH):
-        outcomes = pipeline.process_batch([(raw, folder.source(uid)) for uid, raw in batch])
+    fetched: deque[list[int]] = deque()  # the uids of the batches handed over, oldest first
+
+    def batches() -> Iterator[list[tuple[bytes, str]]]:
+        for batch in batched(folder.fetch(uids), batch_size or BATCH):
+            fetched.append([uid for uid, _raw in batch])
+            yield [(raw, folder.source(uid)) for uid, raw in batch]
+
+    # the pipeline reads one batch ahead (its workers parse it while this one is stored)
+    for outcomes in pipeline.process_batches(batches()):
         # Committed (or held in the quarantine): from here on it is safe to mark.
-        done = [uid for uid, _raw in batch]
+        done = fetched.popleft()
         try:
             for uid, outcome in zip(done, outcomes, strict=True):
                 summary["read"] += 1
@@ -132,12 +144,15 @@ def poll_once(settings: Settings, engine: Engine, *, pipeline: _Pipeline | None 
                 "Another casework poller is reading the mailbox right now; nothing was done. "
                 "Try again when it has finished (or stop the running `casework poll`)."
             )
+        own = pipeline is None
         pipeline = pipeline or _pipeline(settings, engine)
         folder.connect()
         try:
             drain(folder, pipeline, engine, summary)
         finally:
             folder.close()
+            if own:
+                pipeline.close()
     return summary
 
 
@@ -174,18 +189,24 @@ def run(
     """Log new mail until ``stop`` is set; only one instance works, the others stand by."""
     ImapFolder(settings)  # refuse missing settings at once, not after the first back-off
     holder = default_holder()
+    own = pipeline is None
     pipeline = pipeline or _pipeline(settings, engine)
     standby_logged = False
-    while not stop.is_set():
-        with hold(engine, LEASE_NAME, holder=holder, ttl_seconds=lease_ttl) as held:
-            if held:
-                log.info("IMAP poller %s: holding the lease, reading the mailbox", holder)
-                _serve(settings, engine, stop, pipeline, Backoff(backoff_initial, backoff_max), on_message)
-                continue
-        if not standby_logged:
-            log.info("IMAP poller %s: another poller holds the lease; standing by", holder)
-            standby_logged = True
-        stop.wait(min(lease_ttl / 3, 10.0))
+    try:
+        while not stop.is_set():
+            with hold(engine, LEASE_NAME, holder=holder, ttl_seconds=lease_ttl) as held:
+                if held:
+                    log.info("IMAP poller %s: holding the lease, reading the mailbox", holder)
+                    backoff = Backoff(backoff_initial, backoff_max)
+                    _serve(settings, engine, stop, pipeline, backoff, on_message)
+                    continue
+            if not standby_logged:
+                log.info("IMAP poller %s: another poller holds the lease; standing by", holder)
+                standby_logged = True
+            stop.wait(min(lease_ttl / 3, 10.0))
+    finally:
+        if own:
+            pipeline.close()
 
 
 def _serve(

@@ -18,7 +18,8 @@ from casework.settings import Settings
 from store.enums import Category, EventKind, Status
 from store.messages import first_message
 from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
-from store.references import claim_reference
+from store.pending import PendingRows, Slot, resolve
+from store.references import ReferenceBlocks, claim_reference
 from store.types import utcnow
 from store.workdays import LONDON, calendar, local_date
 
@@ -73,14 +74,16 @@ def correspondent_id(
     *,
     email: str,
     name: str = "",
-    known: dict[str, tuple[int, str]] | None = None,
+    known: dict[str, tuple[int | Slot, str]] | None = None,
     absent: set[str] | None = None,
-) -> int:
+    pending: PendingRows | None = None,
+) -> int | Slot:
     """:func:`get_or_create_correspondent`'s id in one or two Core statements.
 
     ``known`` (email → id and name) caches correspondents already looked up or created by the
     caller's transaction, and ``absent`` holds addresses known to have no row yet (no need to
-    look); the same rules apply (a name is filled in only when there was none).
+    look); the same rules apply (a name is filled in only when there was none). With
+    ``pending`` a new correspondent is held there and its slot returned instead of an id.
     """
     email = email.strip().lower()
     found = known.get(email) if known is not None else None
@@ -93,11 +96,19 @@ def correspondent_id(
         found = (row.id, row.name) if row is not None else None
     if found is None:
         values = {"email": email, "name": name[:300], "created_at": utcnow()}
-        pk = insert_values(session, Correspondent, values)
+        if pending is not None:
+            pk: int | Slot = pending.add(Correspondent, values)
+        else:
+            pk = insert_values(session, Correspondent, values)
         found = (pk, name[:300])
     elif name and not found[1]:
-        session.execute(update(Correspondent).where(Correspondent.id == found[0]).values(name=name[:300]))  # type: ignore[arg-type]
-        found = (found[0], name[:300])
+        pk = found[0]
+        if isinstance(pk, Slot):  # held back, no name yet: write it, then name it as any other
+            assert pending is not None
+            pending.flush(session)
+            pk = resolve(pk)
+        session.execute(update(Correspondent).where(Correspondent.id == pk).values(name=name[:300]))  # type: ignore[arg-type]
+        found = (pk, name[:300])
     if known is not None:
         known[email] = found
     return found[0]
@@ -122,11 +133,77 @@ def open_case_quick(
     The returned case is not in the session (load it with ``session.get`` to change it); its
     history and participant rows are the same as :func:`open_case` writes.
     """
+    received_on = local_date(received_at)
+    reference = reference or claim_reference(session, prefix=settings.reference_prefix, year=received_on.year)
+    case = _new_case(settings, reference, category, received_at, subject, correspondent_id,
+                     confidence, reasons, needs_triage)  # fmt: skip
+    insert_row(session, case)
+    for model, values in _opening_rows(case, actor, correspondent_id):
+        insert_values(session, model, values)
+    return case
+
+
+def open_case_pending(
+    session: Session,
+    pending: PendingRows,
+    references: ReferenceBlocks,
+    *,
+    settings: Settings,
+    category: Category | str,
+    received_at: datetime,
+    subject: str = "",
+    correspondent_id: int | Slot | None = None,
+    confidence: float | None = None,
+    reasons: list[str] | None = None,
+    needs_triage: bool = False,
+    actor: str = "intake",
+) -> tuple[Case, Slot]:
+    """:func:`open_case_quick` with its rows held in ``pending`` (written at its next flush).
+
+    The case's reference is taken at once from ``references``; its id is in the returned slot
+    (and on the case) once ``pending`` is flushed.
+    """
+    received_on = local_date(received_at)
+    reference = references.take(session, year=received_on.year)
+    known = correspondent_id if isinstance(correspondent_id, int) else None
+    case = _new_case(settings, reference, category, received_at, subject, known,
+                     confidence, reasons, needs_triage)  # fmt: skip
+    values = {name: getattr(case, name) for name in _column_names(Case.__table__)}  # type: ignore[attr-defined]
+    values["correspondent_id"] = correspondent_id
+    slot = pending.add(Case, values, target=case)
+    for model, row in _opening_rows(case, actor, correspondent_id, case_id=slot):
+        pending.add(model, row)
+    return case, slot
+
+
+def _new_case(
+    settings: Settings,
+    reference: str,
+    category: Category | str,
+    received_at: datetime,
+    subject: str,
+    correspondent_id: int | None,
+    confidence: float | None,
+    reasons: list[str] | None,
+    needs_triage: bool,
+) -> Case:
     category = Category(category)
     received_on = local_date(received_at)
-    case = Case(
-        reference=reference
-        or claim_reference(session, prefix=settings.reference_prefix, year=received_on.year),
+    now = utcnow()
+    # every column given (none left to a default): resolving pydantic defaults cost more than the insert
+    return Case(
+        closed_at=None,
+        closed_on=None,
+        days_taken=None,
+        working_days_taken=None,
+        assignee=None,
+        campaign_id=None,
+        linked_case_id=None,
+        slack_channel=None,
+        slack_ts=None,
+        created_at=now,
+        updated_at=now,
+        reference=reference,
         category=category.value,
         status=Status.OPEN.value,
         received_at=received_at,
@@ -139,14 +216,20 @@ def open_case_quick(
         reasons=list(reasons or []),
         needs_triage=needs_triage,
     )
-    event = {"at": received_at, "actor": actor, "kind": EventKind.CREATED.value,
+
+
+def _opening_rows(
+    case: Case, actor: str, correspondent_id: int | Slot | None, *, case_id: int | Slot | None = None
+) -> list[tuple[type[SQLModel], dict[str, Any]]]:
+    """The history and participant rows that come with a new case."""
+    case_id = case.id if case_id is None else case_id
+    event = {"case_id": case_id, "at": case.received_at, "actor": actor, "kind": EventKind.CREATED.value,
              "old_value": None, "new_value": Status.OPEN.value, "note": ""}  # fmt: skip
-    insert_row(session, case)
-    insert_values(session, CaseEvent, {"case_id": case.id, **event})
+    rows: list[tuple[type[SQLModel], dict[str, Any]]] = [(CaseEvent, event)]
     if correspondent_id is not None:
-        participant = {"case_id": case.id, "correspondent_id": correspondent_id, "joined_at": utcnow()}
-        insert_values(session, CaseParticipant, participant)
-    return case
+        participant = {"case_id": case_id, "correspondent_id": correspondent_id, "joined_at": utcnow()}
+        rows.append((CaseParticipant, participant))
+    return rows
 
 
 def due_on_for(settings: Settings, *, category: str, received_on: date) -> date:

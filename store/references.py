@@ -72,3 +72,53 @@ _BUMP = (
     .values(last_number=_COUNTERS.c.last_number + 1)
     .returning(_COUNTERS.c.last_number)
 )
+
+
+class ReferenceBlocks:
+    """Reference numbers claimed ahead for a batch of new cases; unused ones given back.
+
+    One ``UPDATE … + size`` claims a block instead of one statement a case. The counter row
+    stays locked by the claiming transaction until it ends (a row lock on PostgreSQL, the write
+    lock on SQLite), so no other instance can move it meanwhile, and :meth:`give_back` (called
+    before the commit) lowers it again by the numbers not used: references stay gapless.
+    """
+
+    def __init__(self, prefix: str, size: int) -> None:
+        self.prefix, self.size = prefix, max(1, size)
+        #: scope → numbers claimed and not yet used, ascending (the highest claimed last)
+        self._free: dict[str, list[int]] = {}
+
+    def take(self, session: Session, *, year: int) -> str:
+        scope = f"{self.prefix}-{year}"
+        free = self._free.get(scope)
+        if not free:
+            free = self._free[scope] = self._claim(session, scope=scope, year=year)
+        return f"{scope}-{free.pop(0):06d}"
+
+    def _claim(self, session: Session, *, scope: str, year: int) -> list[int]:
+        claim = {"wanted": scope, "count": self.size}
+        top = session.connection().execute(_BUMP_BY, claim).scalar_one_or_none()
+        if top is None:  # the scope's first case: create the counter row the careful way
+            return [int(next_reference(session, prefix=self.prefix, year=year).rsplit("-", 1)[1])]
+        return list(range(top - self.size + 1, top + 1))
+
+    def give_back(self, session: Session) -> None:
+        """Return the unused numbers to their counters (before the transaction commits)."""
+        for scope, free in self._free.items():
+            if free:
+                session.connection().execute(_LOWER, {"wanted": scope, "count": len(free), "top": free[-1]})
+        self._free.clear()
+
+
+#: built once: the statements of :class:`ReferenceBlocks`
+_BUMP_BY = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.scope == bindparam("wanted"))
+    .values(last_number=_COUNTERS.c.last_number + bindparam("count"))
+    .returning(_COUNTERS.c.last_number)
+)
+_LOWER = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.scope == bindparam("wanted"), _COUNTERS.c.last_number == bindparam("top"))
+    .values(last_number=_COUNTERS.c.last_number - bindparam("count"))
+)

@@ -55,14 +55,14 @@ def ingest_command(
         console=Console(stderr=True),
         transient=as_json,
     )
-    with progress:
+    with progress, pipeline:
         task = progress.add_task("ingest", total=box.count())
-        # a transaction per batch (a SAVEPOINT per message): far fewer commits than messages
-        for batch in batched(box, INGEST_BATCH):
-            for outcome in pipeline.process_batch(batch):
+        # a transaction per batch, the next batch parsed and classified meanwhile by workers
+        for outcomes in pipeline.process_batches(batched(box, INGEST_BATCH)):
+            for outcome in outcomes:
                 counts["read"] += 1
                 counts[_KIND_TO_KEY.get(outcome.kind, outcome.kind)] += 1
-            progress.advance(task, len(batch))
+            progress.advance(task, len(outcomes))
     summary = {key: counts[key] for key in SUMMARY_KEYS}
     if as_json:
         typer.echo(json.dumps(summary))

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session
 
 from casework.settings import Settings
 from intake.message import Classification, ParsedMessage
+
+if TYPE_CHECKING:
+    from intake.prepare import Prepared
 from store.models import Case, Message
+from store.pending import PendingRows, Slot
+from store.references import ReferenceBlocks
 
 
 class ClassifierLike(Protocol):
@@ -41,10 +46,32 @@ class Batch:
     seen_ids: set[str] = field(default_factory=set)
     #: sender addresses with no correspondent row (so nothing of theirs to thread onto)
     unknown_senders: set[str] = field(default_factory=set)
-    #: correspondents looked up or created in this transaction: email → (id, name)
-    correspondents: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: correspondents looked up or created in this transaction: email → (id or slot, name)
+    correspondents: dict[str, tuple[int | Slot, str]] = field(default_factory=dict)
     #: lower-cased addresses with no correspondent row yet (created without looking first)
     no_correspondent: set[str] = field(default_factory=set)
+    #: new rows held back and written together (None: every row is written at once); see
+    #: :mod:`store.pending`. Only the optimistic pass holds rows back: with a SAVEPOINT per
+    #: message each message's rows must be written inside its own savepoint.
+    pending: PendingRows | None = None
+    #: reference numbers claimed ahead for ``pending``'s new cases
+    references: ReferenceBlocks | None = None
+
+    def hold_back(self, settings: Settings, size: int) -> None:
+        """Hold new rows back until :meth:`sync` or :meth:`finish` (the optimistic pass)."""
+        self.pending = PendingRows()
+        self.references = ReferenceBlocks(settings.reference_prefix, size)
+
+    def sync(self, session: Session) -> None:
+        """Write the held-back rows, so that a query sees them."""
+        if self.pending:
+            self.pending.flush(session)
+
+    def finish(self, session: Session) -> None:
+        """Write everything held back and give back unused reference numbers (before commit)."""
+        self.sync(session)
+        if self.references is not None:
+            self.references.give_back(session)
 
     def prefetch(self, session: Session, messages: list[ParsedMessage]) -> None:
         from sqlalchemy import or_, select
@@ -113,7 +140,6 @@ class Context:
     campaign_senders: int = 0
     #: campaign fingerprint bands of the text, stored with the message by ``store``
     bands: list[str] = field(default_factory=list)
-    message: Message | None = None
     opened: bool = False
     kind: str = ""
     reason: str = ""
@@ -121,6 +147,13 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
     #: shared by the messages of one batch (None: ask the store for everything)
     batch: Batch | None = None
+    #: what was worked out ahead from the raw bytes alone (:mod:`intake.prepare`)
+    prepared: Prepared | None = None
+
+    def sync(self) -> None:
+        """Before a query that could see them: write the rows the batch holds back."""
+        if self.batch is not None:
+            self.batch.sync(self.session)
 
     def finish(self, kind: str, reason: str) -> None:
         """Settle the message's fate; later steps are skipped."""

@@ -14,7 +14,7 @@ from casework.errors import UserError
 from intake import ack
 from intake.steps import Context
 from store.enums import Category
-from store.outbox import enqueue
+from store.outbox import enqueue_many
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,10 @@ def run(ctx: Context) -> None:
     except UserError as err:  # a broken template must not hold up the logging of mail
         log.error("acknowledgement for %s not queued: %s", case.reference, err)
         return
-    enqueue(
-        ctx.session,
-        key=f"ack:{case.reference}:{address}",
-        kind="email.ack",
-        target=address,
-        payload=body,
-        case_id=case.id,
-    )
-    ctx.session.flush()
+    row = {"key": f"ack:{case.reference}:{address}", "kind": "email.ack", "target": address,
+           "payload": body, "case_id": case.id}  # fmt: skip
+    batch = ctx.batch
+    if case.id is None and batch is not None and batch.pending is not None:
+        batch.pending.add_outbox({**row, "case_id": ctx.extra["case_slot"]})  # the case is held back too
+    else:
+        enqueue_many(ctx.session, [row])

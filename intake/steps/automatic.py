@@ -43,7 +43,7 @@ def quoted_case(ctx: Context) -> Case | None:
 def run(ctx: Context) -> None:
     from intake.automatic import automatic_reason
 
-    reason = automatic_reason(ctx.msg)
+    reason = ctx.prepared.automatic if ctx.prepared is not None else automatic_reason(ctx.msg)
     if not reason:
         return
     ctx.automatic = reason

@@ -115,10 +115,16 @@ def _retire_triage_post(session: Session, *, old: Case, into: Case) -> None:
 def run(ctx: Context) -> None:
     if ctx.automatic:
         return
-    grams = campaigns.shingles(ctx.msg.body_text)
-    ctx.bands = campaigns.bands(grams)
+    if ctx.prepared is not None:
+        grams, ctx.bands = ctx.prepared.grams, ctx.prepared.bands
+    else:
+        grams = campaigns.shingles(ctx.msg.body_text)
+        ctx.bands = campaigns.bands(grams)
     if ctx.case is not None or not ctx.bands:
         return
+    batch = ctx.batch
+    if batch is not None and batch.pending is not None and not batch.pending.band_keys.isdisjoint(ctx.bands):
+        ctx.sync()  # a message of this batch shares a band: the lookup must see its rows
     matches = campaigns.similar_messages(
         ctx.session, grams=grams, band_keys=ctx.bands, threshold=ctx.settings.campaign_similarity
     )
@@ -137,6 +143,7 @@ def run(ctx: Context) -> None:
         senders.add(match.from_addr)
     if not cases:
         return
+    ctx.sync()  # merging moves and deletes rows: none of the batch's may be held back
     ctx.campaign_senders = len(senders)
     if len(senders) < ctx.settings.campaign_min_senders:
         return

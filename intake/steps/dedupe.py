@@ -27,6 +27,7 @@ def run(ctx: Context) -> None:
     session, msg = ctx.session, ctx.msg
     if ctx.batch is not None and not ctx.batch.may_be_logged(msg):
         return  # neither its bytes nor its Message-ID are in the store (checked for the batch)
+    ctx.sync()
     condition = Message.raw_sha256 == msg.raw_sha256
     if msg.message_id:
         condition = or_(condition, Message.message_id == msg.message_id)  # type: ignore[assignment,arg-type]

@@ -12,17 +12,11 @@ from datetime import datetime, timedelta
 
 from intake.ack import own_addresses
 from intake.steps import Context
-from store.cases import (
-    add_participant,
-    correspondent_id,
-    insert_values,
-    open_case_quick,
-    record_event,
-    set_status,
-)
+from store.cases import add_participant, correspondent_id, open_case_pending, record_event, set_status
 from store.enums import Category, EventKind, Status
-from store.models import Attachment, Case, Correspondent, FingerprintBand, Message
-from store.outbox import enqueue_many
+from store.models import Attachment, Case, Correspondent, Message
+from store.pending import PendingRows, Slot, resolve
+from store.references import ReferenceBlocks
 from store.types import utcnow
 
 NAME = "store"
@@ -40,23 +34,27 @@ def received_at(ctx: Context) -> datetime:
     return date
 
 
-def enqueue_triage(ctx: Context, case: Case) -> None:
-    # enqueue_many's statement is built once (enqueue builds one per call): same row, same rules
-    enqueue_many(
-        ctx.session,
-        [{"key": f"triage:{case.reference}", "kind": "slack.triage",
-          "payload": {"reference": case.reference}, "case_id": case.id}],
-    )  # fmt: skip
+def _held(ctx: Context, opening: bool) -> tuple[PendingRows, ReferenceBlocks, bool]:
+    """Where this message's new rows go: the batch's held-back rows, or rows written at once.
+
+    True with the latter: the step writes them itself before it returns. Only a new case's
+    rows are held back; a message joining a case is written at once, like its history note.
+    """
+    batch = ctx.batch
+    if opening and batch is not None and batch.pending is not None and batch.references is not None:
+        return batch.pending, batch.references, False
+    return PendingRows(), ReferenceBlocks(ctx.settings.reference_prefix, 1), True
 
 
-def _open(ctx: Context) -> Case:
+def _open(ctx: Context, pending: PendingRows, references: ReferenceBlocks) -> tuple[Case, Slot]:
+    """Open the case with its history, participant and ``slack.triage`` outbox row."""
     cls = ctx.classification
-    category = cls.category if cls else Category.CORRESPONDENCE.value
-    # Core statements, not ORM flushes: this runs for every new case
-    case = open_case_quick(
+    case, case_id = open_case_pending(
         ctx.session,
+        pending,
+        references,
         settings=ctx.settings,
-        category=category,
+        category=cls.category if cls else Category.CORRESPONDENCE.value,
         received_at=received_at(ctx),
         subject=ctx.msg.subject,
         correspondent_id=ctx.extra.get("correspondent_id"),
@@ -64,17 +62,34 @@ def _open(ctx: Context) -> Case:
         reasons=list(cls.reasons) if cls else ["no classifier ran"],
         needs_triage=cls.needs_triage if cls else True,
     )
-    enqueue_triage(ctx, case)
-    return case
+    pending.add_outbox({"key": f"triage:{case.reference}", "kind": "slack.triage",
+                        "payload": {"reference": case.reference}, "case_id": case_id})  # fmt: skip
+    return case, case_id
 
 
 def _clip(value: str | None, size: int) -> str | None:
     return value[:size] if value else None
 
 
+def _join(ctx: Context, case: Case, person: int | None) -> None:
+    """A message on an existing case: its sender joins the case, which re-opens if closed."""
+    session = ctx.session
+    if person is not None:
+        correspondent = session.get(Correspondent, person)
+        assert correspondent is not None
+        add_participant(session, case=case, correspondent=correspondent)
+    if case.status == Status.CLOSED.value:
+        set_status(session, case=case, status=Status.OPEN, actor="intake", note=REOPEN_NOTE,
+                   settings=ctx.settings)  # fmt: skip
+
+
 def run(ctx: Context) -> None:
     msg, session = ctx.msg, ctx.session
-    person: int | None = None
+    opening = ctx.case is None and not ctx.automatic
+    if not opening:
+        ctx.sync()  # joining reads and changes stored rows: the batch's must be written first
+    pending, references, write_now = _held(ctx, opening)
+    person: int | Slot | None = None
     if msg.from_addr and not ctx.automatic and msg.from_addr not in own_addresses(ctx.settings):
         batch = ctx.batch
         person = correspondent_id(
@@ -83,31 +98,23 @@ def run(ctx: Context) -> None:
             name=msg.from_name,
             known=batch.correspondents if batch is not None else None,
             absent=batch.no_correspondent if batch is not None else None,
+            pending=None if write_now else pending,
         )
     ctx.extra["correspondent_id"] = person
-    if ctx.case is None and not ctx.automatic:
-        ctx.case = _open(ctx)
+    case_id: int | Slot | None = None
+    if opening:
+        ctx.case, case_id = _open(ctx, pending, references)
+        ctx.extra["case_slot"] = case_id  # for rows of later steps that refer to the case
         ctx.opened = True
-    elif ctx.case is not None and not ctx.automatic:
-        if person is not None:
-            correspondent = session.get(Correspondent, person)
-            assert correspondent is not None
-            add_participant(session, case=ctx.case, correspondent=correspondent)
-        if ctx.case.status == Status.CLOSED.value:
-            set_status(
-                session,
-                case=ctx.case,
-                status=Status.OPEN,
-                actor="intake",
-                note=REOPEN_NOTE,
-                settings=ctx.settings,
-            )
+    elif ctx.case is not None:
+        case_id = ctx.case.id
+        if not ctx.automatic:
+            _join(ctx, ctx.case, resolve(person))
     # plain values, not a Message object: building and validating one costs more than the insert
-    message_pk = insert_values(
-        session,
+    message_pk = pending.add(
         Message,
         {
-            "case_id": ctx.case.id if ctx.case is not None else None,
+            "case_id": case_id,
             "message_id": _clip(msg.message_id, 998),
             "raw_sha256": msg.raw_sha256,
             "direction": "in",
@@ -127,8 +134,7 @@ def run(ctx: Context) -> None:
         },
     )
     for info in msg.attachments:
-        insert_values(
-            session,
+        pending.add(
             Attachment,
             {
                 "message_pk": message_pk,
@@ -140,17 +146,14 @@ def run(ctx: Context) -> None:
             },
         )
     if ctx.case is not None and not ctx.automatic and ctx.bands:
-        # one executemany instead of an ORM object per band
-        # 24 plain rows in one executemany, past SQLAlchemy's per-row parameter processing
-        connection = session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(
-            f"INSERT INTO {FingerprintBand.__tablename__} (band, message_pk) VALUES ({mark}, {mark})",
-            [(band, message_pk) for band in ctx.bands],
-        )
+        pending.add_bands(ctx.bands, message_pk)
+    if write_now:
+        pending.flush(session)
+        references.give_back(session)
     if ctx.case is not None and not ctx.opened:
-        note = f"message {msg.message_id or message_pk} ({ctx.joined_by or 'joined'})"
+        note = f"message {msg.message_id or resolve(message_pk)} ({ctx.joined_by or 'joined'})"
         record_event(session, case=ctx.case, kind=EventKind.MESSAGE, actor="intake", note=note[:2000])
+    #: a slot until the batch writes its rows (the pipeline reads the id after that)
     ctx.extra["message_pk"] = message_pk
     if ctx.batch is not None:
         ctx.batch.logged(msg, msg.from_addr.strip().lower() if person is not None else None)

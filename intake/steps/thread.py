@@ -40,6 +40,7 @@ def references_in(text: str, prefix: str) -> list[str]:
 
 def case_by_reference(ctx: Context, reference: str) -> Case | None:
     """The case with ``reference``, or the campaign it was merged into."""
+    ctx.sync()
     case = get_case(ctx.session, reference)
     if case is not None:
         return case
@@ -62,6 +63,7 @@ def case_for_message_ids(ctx: Context, ids: list[str]) -> Case | None:
     ids = [i for i in dict.fromkeys(ids) if i]
     if not ids:
         return None
+    ctx.sync()
     rows = ctx.session.execute(
         select(Message.message_id, Message.case_id).where(  # type: ignore[call-overload]
             Message.message_id.in_(ids),  # type: ignore[union-attr]
@@ -92,6 +94,7 @@ def resent_case(ctx: Context) -> Case | None:
         return None
     if ctx.batch is not None and msg.from_addr in ctx.batch.unknown_senders:
         return None  # no correspondent with this address: no message of theirs to match
+    ctx.sync()
     # one indexed query (correspondent's email → their messages), filtered in SQL so that only
     # same-subject messages inside the window bring their text back
     rows = ctx.session.execute(

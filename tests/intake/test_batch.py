@@ -120,3 +120,66 @@ def test_the_dev_corpus_in_batches_groups_and_classifies_as_one_by_one() -> None
     result = evaluate(folder, make_settings("sqlite://"), batch_size=40)
     assert result["grouping"]["correct"] is True, result["grouping"]["errors"]
     assert result["macro_f1"] >= 0.99
+
+
+def letter(n: int, **kwargs: Any) -> bytes:
+    defaults = {
+        "sender": f"Writer {n} <writer{n}@example.org>",
+        "message_id": f"<w{n}@example.org>",
+        "subject": f"Letter {n}",
+        "body": f"Dear Commissioner,\n\nLetter number {n} about my road.\n",
+    }
+    return eml(**{**defaults, **kwargs})
+
+
+def test_references_in_a_batch_are_consecutive_and_unused_numbers_go_back(
+    settings: Settings, engine: Engine
+) -> None:
+    """A batch claims reference numbers ahead; what automatic mail and duplicates left unused
+    is given back, so the next case (in the next batch) takes the next number: no gaps."""
+    auto = letter(9, headers={"Auto-Submitted": "auto-replied"}, subject="Out of office")
+    pipeline = make_pipeline(settings, engine)
+    first = pipeline.process_batch(
+        [(letter(1), "a"), (auto, "a"), (letter(2), "a"), (letter(1), "b"), (letter(3), "a")]
+    )
+    assert [o.kind for o in first] == ["opened", "automatic", "opened", "duplicate", "opened"]
+    second = pipeline.process_batch([(letter(4), "a")])
+    numbers = [int(str(o.case_reference).rsplit("-", 1)[1]) for o in [*first, *second] if o.kind == "opened"]
+    assert numbers == [1, 2, 3, 4]
+    with Session(engine) as session:
+        # every held-back row went in with the ids it refers to
+        for outcome in [*first, *second]:
+            if outcome.kind != "opened":
+                continue
+            message = session.get(Message, outcome.message_pk)
+            assert message is not None and message.case_id is not None
+            case = session.get(Case, message.case_id)
+            assert case is not None and case.reference == outcome.case_reference
+            assert case.correspondent_id == message.correspondent_id is not None
+            triage = session.execute(
+                select(OutboxItem).where(OutboxItem.key == f"triage:{case.reference}")  # type: ignore[arg-type]
+            ).scalar_one()
+            assert triage.case_id == case.id
+
+
+def test_a_new_sender_named_later_in_the_batch_gets_the_name(settings: Settings, engine: Engine) -> None:
+    unnamed = letter(1, sender="writer1@example.org")
+    named = letter(2, sender="Wendy Writer <writer1@example.org>")
+    outcomes = make_pipeline(settings, engine).process_batch([(unnamed, "a"), (named, "a")])
+    assert [o.kind for o in outcomes] == ["opened", "opened"]
+    with Session(engine) as session:
+        person = session.execute(select(Correspondent)).scalar_one()
+        assert (person.email, person.name) == ("writer1@example.org", "Wendy Writer")
+        assert {m.correspondent_id for m in session.execute(select(Message)).scalars()} == {person.id}
+
+
+def test_acknowledgements_queued_in_a_batch_point_at_their_cases(database_url: str, engine: Engine) -> None:
+    settings = make_settings(
+        database_url, smtp_host="127.0.0.1", smtp_port=2525, smtp_from="casework@pcc.example.gov.uk"
+    )
+    outcomes = make_pipeline(settings, engine).process_batch([(letter(n), "a") for n in range(1, 4)])
+    with Session(engine) as session:
+        acks = session.execute(select(OutboxItem).where(OutboxItem.kind == "email.ack")).scalars().all()  # type: ignore[arg-type]
+        assert len(acks) == 3
+        by_case = {session.get(Case, ack.case_id).reference: ack.target for ack in acks}  # type: ignore[union-attr]
+        assert by_case == {o.case_reference: f"writer{n}@example.org" for n, o in enumerate(outcomes, 1)}

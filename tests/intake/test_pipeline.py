@@ -209,12 +209,12 @@ def test_a_running_pipeline_picks_up_a_newly_trained_model(
 def test_a_parser_bug_is_quarantined_not_raised(
     settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import intake.pipeline
+    import intake.prepare
 
     def broken(raw: bytes, *, attachment_max_bytes: int) -> None:
         raise IndexError("parser bug")
 
-    monkeypatch.setattr(intake.pipeline, "parse_message", broken)
+    monkeypatch.setattr(intake.prepare, "parse_message", broken)
     outcome = make_pipeline(settings, engine).process(eml(), source="a")
     assert outcome.kind == "quarantined" and "the parser failed: IndexError: parser bug" in outcome.reason
     assert count(engine, QuarantinedMessage) == 1

@@ -1,0 +1,192 @@
+"""The CPU-bound half of intake, done ahead of the store's half and, for big batches, in parallel.
+
+Parsing a message, recognising automatic mail, fingerprinting its text for campaigns and
+classifying it depend on nothing but the raw bytes, the settings and the classifier model, and
+they were most of intake's CPU time. :func:`prepare` does them for one message. A
+:class:`Preparer` does them in the pipeline's own process for small batches (a message that
+IDLE announced), and in a pool of worker processes (``CASEWORK_INTAKE_WORKERS``, default one
+per CPU) for big ones: while the main process writes one batch to the store, the workers
+prepare the next (:meth:`intake.pipeline.Pipeline.process_batches`).
+
+A worker decides exactly what the steps would have decided. The classification assumes no
+campaign, which is what the classify step sees whenever it runs (a message that joins or
+forms a campaign is never classified), and every step computes for itself what it is not given.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from casework.settings import Settings
+from intake import campaigns
+from intake.automatic import automatic_reason
+from intake.message import Classification, ParsedMessage
+from intake.parse import Unparseable, parse_message
+from intake.steps import ClassifierLike
+
+log = logging.getLogger(__name__)
+
+#: batches smaller than this are prepared in the calling process (a pool round trip costs more)
+MIN_PARALLEL = 20
+#: messages per task handed to a worker: small enough that the store's half starts early
+CHUNK = 10
+
+
+@dataclass
+class Prepared:
+    """One message made ready for the steps, or why it cannot be (then ``msg`` is None)."""
+
+    msg: ParsedMessage | None = None
+    #: the quarantine reason when ``msg`` is None
+    failure: str = ""
+    #: the parser's traceback when it failed (a bug, not bad input): logged by the pipeline
+    fault: str = ""
+    automatic: str | None = None
+    grams: set[int] = field(default_factory=set)
+    bands: list[str] = field(default_factory=list)
+    classification: Classification | None = None
+
+
+def prepare(raw: bytes, settings: Settings, classifier: ClassifierLike | None = None) -> Prepared:
+    """Parse ``raw`` and work out all that depends on it alone; never raises."""
+    try:
+        msg = _parse(raw, settings)
+    except Unparseable as err:  # bad input from outside
+        text = str(err)
+        return Prepared(failure=text if text.startswith("not an email") else f"not an email: {text}")
+    except Exception as err:  # a fault in the parser
+        name = f"{type(err).__name__}: {err}"[:1900]
+        return Prepared(failure=f"the parser failed: {name}", fault=traceback.format_exc())
+    automatic = automatic_reason(msg)
+    prepared = Prepared(msg=msg, automatic=automatic)
+    if not automatic:
+        prepared.grams = campaigns.shingles(msg.body_text)
+        prepared.bands = campaigns.bands(prepared.grams)
+        if classifier is not None:
+            minimum = settings.campaign_min_senders
+            prepared.classification = classifier.classify(msg, campaign_min_senders=minimum)
+    return prepared
+
+
+def _parse(raw: bytes, settings: Settings) -> ParsedMessage:
+    msg = parse_message(raw, attachment_max_bytes=settings.attachment_max_bytes)
+    # PostgreSQL text cannot hold NUL characters, which broken mail sometimes carries
+    for name in ("subject", "from_name", "body_text"):
+        value = getattr(msg, name)
+        if "\x00" in value:
+            setattr(msg, name, value.replace("\x00", "\ufffd"))
+    for info in msg.attachments:
+        info.filename = info.filename.replace("\x00", "\ufffd")
+    return msg
+
+
+class Ticket:
+    """Preparations under way for one batch; :meth:`results` waits for them, in order."""
+
+    def __init__(
+        self, futures: list[Future[list[Prepared]]] | None = None, done: list[Prepared] | None = None
+    ) -> None:
+        self._futures = futures or []
+        self._done = done
+
+    def results(self) -> list[Prepared]:
+        if self._done is None:
+            self._done = [prepared for future in self._futures for prepared in future.result()]
+        return self._done
+
+
+class Preparer:
+    """Prepares batches in this process, or in worker processes when they are big enough."""
+
+    def __init__(self, settings: Settings, workers: int | None = None) -> None:
+        self.settings = settings
+        self.workers = default_workers() if workers is None else workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self, raws: Sequence[bytes], *, model_id: int | None, parallel: bool = True) -> Ticket:
+        """Begin preparing ``raws``; workers classify with stored model ``model_id`` (None: seed).
+
+        ``parallel=False`` (a pipeline given its own classifier object, which workers cannot
+        share) prepares in this process. In this process nothing is classified ahead: the
+        classify step does it only for the messages that need it.
+        """
+        if not parallel or self.workers < 1 or len(raws) < MIN_PARALLEL:
+            return Ticket(done=[prepare(raw, self.settings) for raw in raws])
+        pool = self._ensure_pool()
+        chunks = [list(raws[i : i + CHUNK]) for i in range(0, len(raws), CHUNK)]
+        return Ticket(futures=[pool.submit(_prepare_chunk, chunk, model_id) for chunk in chunks])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: workers fork from a clean server process, never from this one with its
+            # open database connections and threads
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["intake.prepare"])
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(self.settings,),
+            )
+        return self._pool
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# --- inside a worker process -----------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(settings: Settings) -> None:
+    _worker.clear()
+    _worker["settings"] = settings
+
+
+def _prepare_chunk(raws: list[bytes], model_id: int | None) -> list[Prepared]:
+    settings: Settings = _worker["settings"]
+    classifier = _worker_classifier(settings, model_id)
+    return [prepare(raw, settings, classifier) for raw in raws]
+
+
+def _worker_classifier(settings: Settings, model_id: int | None) -> Any:
+    """The classifier of stored model ``model_id`` (None: the seed model), loaded once per worker."""
+    if _worker.get("model_id", -1) != model_id or "classifier" not in _worker:
+        from intake.classify import Classifier
+
+        data = None
+        if model_id is not None:
+            from sqlmodel import Session
+
+            from store.db import make_engine
+            from store.models import ClassifierModel
+
+            engine = make_engine(settings.database_url)
+            try:
+                with Session(engine) as session:
+                    row = session.get(ClassifierModel, model_id)
+                    data = row.data if row is not None and isinstance(row.data, dict) else None
+            finally:
+                engine.dispose()
+        model = data if data and data.get("counts") else None
+        _worker["classifier"] = Classifier.from_settings(settings, model=model)
+        _worker["model_id"] = model_id
+    return _worker["classifier"]
