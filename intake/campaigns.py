@@ -19,9 +19,12 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Iterator
+import string
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 from sqlalchemy import select
@@ -37,6 +40,8 @@ ROWS = 3
 #: texts shorter than this many shingles are too short to call near-identical ("Thanks!")
 MIN_SHINGLES = 12
 MAX_CANDIDATES = 200
+#: band keys per query of :func:`band_index` (well inside every database's parameter limit)
+INDEX_CHUNK = 1000
 CHUNK = 20
 
 _rng = random.Random(20130101)  # fixed seed: stored bands must stay comparable across runs
@@ -44,11 +49,17 @@ _rng = random.Random(20130101)  # fixed seed: stored bands must stay comparable 
 _A = np.array([_rng.randrange(1, 1 << 64) | 1 for _ in range(BANDS * ROWS)], dtype=np.uint64)
 _B = np.array([_rng.randrange(0, 1 << 64) for _ in range(BANDS * ROWS)], dtype=np.uint64)
 _SHIFT = np.uint64(32)
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(rb"[a-z0-9]+(?:'[a-z]+)?")
+#: every byte but [a-z0-9] made a space: in text without apostrophes the words are then split()'s
+_SPACED = bytes(byte if chr(byte) in string.ascii_lowercase + string.digits else 0x20 for byte in range(256))
+_SHINGLE_HASH = hashlib.blake2b(digest_size=4)
+_BAND_HASH = hashlib.blake2b(digest_size=16)
 _CUT = re.compile(
     r"^(?:-- ?|--+\s*original message\s*--+|_{5,}|-{5,}|on .{5,200} wrote:|from: .*|sent from my .*)$",
     re.I,
 )
+#: a line own_text leaves out contains one of these (lower-cased, on ASCII text)
+_CUT_MARKS = (">", "--", "__", "wrote:", "from:", "sent from my")
 
 
 def own_text(body: str) -> str:
@@ -65,9 +76,36 @@ def own_text(body: str) -> str:
 
 
 def shingles(body: str) -> set[int]:
-    words = _WORD.findall(own_text(body).lower())
-    grams = (" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
-    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "big") for g in grams}
+    """Each run of SHINGLE_WORDS words of the sender's own text, hashed: the first 4 bytes of the
+    run's BLAKE2b, read as a big-endian number."""
+    words = _words(_own_words_text(body))
+    grams = list(map(b" ".join, zip(*(words[start:] for start in range(SHINGLE_WORDS)), strict=False)))
+    # all digests read at once as big-endian numbers, rather than int.from_bytes on each
+    digests = b"".join(map(hashlib.blake2b.digest, _hashers(_SHINGLE_HASH, grams)))
+    return set(np.frombuffer(digests, dtype=">u4").tolist())
+
+
+def _own_words_text(body: str) -> str:
+    """Text with the words of ``own_text(body)``: the body itself when there is nothing to leave
+    out, which is quicker to tell than to go through it line by line."""
+    lowered = body.lower()
+    if body.isascii() and not any(mark in lowered for mark in _CUT_MARKS):
+        return lowered
+    return own_text(body)
+
+
+def _words(text: str) -> list[bytes]:
+    """The words of ``text`` (lower-cased, UTF-8): runs of [a-z0-9], each with any ['][a-z]+ after."""
+    data = text.lower().encode("utf-8", "surrogatepass")
+    return _WORD.findall(data) if b"'" in data else data.translate(_SPACED).split()
+
+
+def _hashers(template: hashlib.blake2b, items: list[bytes]) -> list[hashlib.blake2b]:
+    """A copy of ``template`` fed each item: copying is twice as fast as making a hasher (blake2b's
+    constructor parses all its options), and map() keeps the per-item calls in C."""
+    hashers = list(map(hashlib.blake2b.copy, repeat(template, len(items))))
+    deque(map(hashlib.blake2b.update, hashers, items), maxlen=0)
+    return hashers
 
 
 def similarity(a: set[int], b: set[int]) -> float:
@@ -82,13 +120,12 @@ def bands(grams: set[int]) -> list[str]:
     if len(grams) < MIN_SHINGLES:
         return []
     values = np.fromiter(grams, dtype=np.uint64, count=len(grams))
-    signature = ((_A[:, None] * values[None, :] + _B[:, None]) >> _SHIFT).min(axis=1)
-    keys = []
-    for band in range(BANDS):
-        rows = signature[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(rows, digest_size=16).hexdigest()
-        keys.append(f"{band:02d}:{digest}")
-    return keys
+    # the smallest hash has the smallest high bits: shift the minima, not every hash
+    signature = (np.multiply.outer(_A, values) + _B[:, None]).min(axis=1) >> _SHIFT
+    rows = signature.tobytes()
+    size = len(rows) // BANDS
+    hashers = _hashers(_BAND_HASH, [rows[start : start + size] for start in range(0, len(rows), size)])
+    return [f"{band:02d}:{hasher.hexdigest()}" for band, hasher in enumerate(hashers)]
 
 
 @lru_cache(maxsize=8)
@@ -115,16 +152,54 @@ class Match:
     similarity: float
 
 
-def similar_messages(
-    session: Session, *, grams: set[int], band_keys: list[str], threshold: float
-) -> Iterator[Match]:
-    """Stored messages whose text is at least ``threshold`` similar, most band hits first."""
-    if not band_keys:
-        return
+def band_index(session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
+    """The stored messages of each of ``keys``: one query for a whole batch's band keys.
+
+    Asking once per batch instead of once per message saves a round trip a message, which on
+    PostgreSQL cost more than everything else the campaign step does.
+    """
+    keys = list(dict.fromkeys(keys))
+    index: dict[str, list[int]] = {}
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    found = connection.exec_driver_sql(_candidates_sql(len(band_keys), mark), tuple(band_keys))
-    candidates = [row[0] for row in found]
+    table = FingerprintBand.__tablename__
+    for start in range(0, len(keys), INDEX_CHUNK):
+        chunk = keys[start : start + INDEX_CHUNK]
+        sql = f"SELECT band, message_pk FROM {table} WHERE band IN ({', '.join([mark] * len(chunk))})"
+        for band, message_pk in connection.exec_driver_sql(sql, tuple(chunk)):
+            index.setdefault(band, []).append(message_pk)
+    return index
+
+
+def ranked_candidates(index: dict[str, list[int]], band_keys: list[str]) -> list[int]:
+    """What the candidate query would answer, from a :func:`band_index` holding ``band_keys``."""
+    counts = Counter(pk for key in band_keys for pk in index.get(key, ()))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [pk for pk, _count in ranked[:MAX_CANDIDATES]]
+
+
+def similar_messages(
+    session: Session,
+    *,
+    grams: set[int],
+    band_keys: list[str],
+    threshold: float,
+    index: dict[str, list[int]] | None = None,
+) -> Iterator[Match]:
+    """Stored messages whose text is at least ``threshold`` similar, most band hits first.
+
+    ``index`` (from :func:`band_index`, kept up to date by the caller) answers the candidate
+    lookup without a query.
+    """
+    if not band_keys:
+        return
+    if index is not None:
+        candidates = ranked_candidates(index, band_keys)
+    else:
+        connection = session.connection()
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        found = connection.exec_driver_sql(_candidates_sql(len(band_keys), mark), tuple(band_keys))
+        candidates = [row[0] for row in found]
     for start in range(0, len(candidates), CHUNK):
         # most band hits first, in chunks: a big campaign's members come first and the caller
         # can stop at the first one instead of comparing hundreds of texts

@@ -252,7 +252,8 @@ class Pipeline:
             batch = Batch()
             batch.prefetch(session, [prepared.msg for _index, prepared in parsed if prepared.msg])
             if not savepoints:
-                batch.hold_back(self.settings, len(parsed))
+                keys = [key for _index, prepared in parsed for key in prepared.bands]
+                batch.hold_back(session, self.settings, size=len(parsed), band_keys=keys)
             slots: list[tuple[int, Any]] = []
             for index, prepared in parsed:
                 source = items[index][1]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 MIN_PARALLEL = 20
 #: messages per task handed to a worker: small enough that the store's half starts early
 CHUNK = 10
+#: how often a worker checks that the process that started it is still there
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -138,7 +142,7 @@ class Preparer:
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(self.settings,),
+                initargs=(self.settings, os.getpid()),
             )
         return self._pool
 
@@ -156,9 +160,26 @@ def default_workers() -> int:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, parent: int) -> None:
     _worker.clear()
     _worker["settings"] = settings
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the process that started the pool is gone.
+
+    A pool's workers wait on a queue whose writing end they hold themselves, so a parent
+    killed with SIGKILL (a crash, the OOM killer) would leave them waiting for ever.
+    """
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # the pid was reused by another user's process: ours is gone
+            os._exit(0)
 
 
 def _prepare_chunk(raws: list[bytes], model_id: int | None) -> list[Prepared]:

@@ -86,6 +86,20 @@ def _insert(connection: Connection, table: Table, values: list[dict[str, Any]]) 
     return ids
 
 
+def _insert_bands(connection: Connection, rows: list[tuple[str, int]]) -> None:
+    """Fingerprint bands (24 a message) as plain tuples, past SQLAlchemy's per-row processing.
+
+    On PostgreSQL as two arrays in one statement: an executemany sends every row on its own.
+    """
+    table = FingerprintBand.__tablename__
+    if connection.dialect.name == "postgresql":
+        bands, messages = [band for band, _pk in rows], [pk for _band, pk in rows]
+        sql = f"INSERT INTO {table} (band, message_pk) SELECT * FROM unnest(%s::text[], %s::bigint[])"
+        connection.exec_driver_sql(sql, (bands, messages))
+    else:
+        connection.exec_driver_sql(f"INSERT INTO {table} (band, message_pk) VALUES (?, ?)", rows)
+
+
 class PendingRows:
     """New rows of one transaction, written by :meth:`flush` in a few statements."""
 
@@ -113,10 +127,15 @@ class PendingRows:
         """An outbox row as :func:`store.outbox.enqueue_many` takes it (``case_id`` may be a slot)."""
         self._outbox.append(row)
 
-    def flush(self, session: Session) -> None:
-        """Write every held row, parents first; afterwards every slot holds its id."""
+    def flush(self, session: Session) -> list[tuple[str, int]]:
+        """Write every held row, parents first; afterwards every slot holds its id.
+
+        Returns the fingerprint bands written, as ``(band, message_pk)``, for a caller that
+        keeps its own index of them.
+        """
+        written: list[tuple[str, int]] = []
         if not self:
-            return
+            return written
         connection = session.connection()
         for model in ORDER:
             rows = self._rows.pop(model, None)
@@ -130,14 +149,12 @@ class PendingRows:
         assert not self._rows, "a table missing from ORDER"
         if self._bands:
             # plain tuples past SQLAlchemy's per-row processing: 24 rows a message
-            mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-            connection.exec_driver_sql(
-                f"INSERT INTO {FingerprintBand.__tablename__} (band, message_pk) VALUES ({mark}, {mark})",
-                [(band, resolve(slot)) for band, slot in self._bands],
-            )
+            written = [(band, resolve(slot)) for band, slot in self._bands]
+            _insert_bands(connection, written)
             self._bands.clear()
             self.band_keys.clear()
         if self._outbox:
             enqueue_many(session, [{**row, "case_id": resolve(row.get("case_id"))} for row in self._outbox])
             self._outbox.clear()
+        return written
 

@@ -9,7 +9,7 @@ transaction, so a message is stored with everything it caused, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,16 +56,32 @@ class Batch:
     pending: PendingRows | None = None
     #: reference numbers claimed ahead for ``pending``'s new cases
     references: ReferenceBlocks | None = None
+    #: band key → stored messages, read once for the batch's keys and kept up to date as bands
+    #: are written (None: the campaign step asks the store for each message)
+    bands: dict[str, list[int]] | None = None
 
-    def hold_back(self, settings: Settings, size: int) -> None:
-        """Hold new rows back until :meth:`sync` or :meth:`finish` (the optimistic pass)."""
+    def hold_back(self, session: Session, settings: Settings, *, size: int, band_keys: Iterable[str]) -> None:
+        """Hold new rows back until :meth:`sync` or :meth:`finish` (the optimistic pass).
+
+        ``size`` messages are in the batch; the stored messages of their ``band_keys`` are read
+        at once.
+        """
+        from intake import campaigns
+
         self.pending = PendingRows()
         self.references = ReferenceBlocks(settings.reference_prefix, size)
+        self.bands = campaigns.band_index(session, band_keys)
 
     def sync(self, session: Session) -> None:
         """Write the held-back rows, so that a query sees them."""
         if self.pending:
-            self.pending.flush(session)
+            self.wrote_bands(self.pending.flush(session))
+
+    def wrote_bands(self, written: list[tuple[str, int]]) -> None:
+        """Fingerprint bands written in this transaction: later messages must find them."""
+        if self.bands is not None:
+            for band, message_pk in written:
+                self.bands.setdefault(band, []).append(message_pk)
 
     def finish(self, session: Session) -> None:
         """Write everything held back and give back unused reference numbers (before commit)."""

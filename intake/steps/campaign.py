@@ -126,7 +126,11 @@ def run(ctx: Context) -> None:
     if batch is not None and batch.pending is not None and not batch.pending.band_keys.isdisjoint(ctx.bands):
         ctx.sync()  # a message of this batch shares a band: the lookup must see its rows
     matches = campaigns.similar_messages(
-        ctx.session, grams=grams, band_keys=ctx.bands, threshold=ctx.settings.campaign_similarity
+        ctx.session,
+        grams=grams,
+        band_keys=ctx.bands,
+        threshold=ctx.settings.campaign_similarity,
+        index=batch.bands if batch is not None else None,
     )
     cases: dict[int, Case] = {}
     senders = {ctx.msg.from_addr}

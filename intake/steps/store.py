@@ -148,8 +148,10 @@ def run(ctx: Context) -> None:
     if ctx.case is not None and not ctx.automatic and ctx.bands:
         pending.add_bands(ctx.bands, message_pk)
     if write_now:
-        pending.flush(session)
+        written = pending.flush(session)
         references.give_back(session)
+        if ctx.batch is not None:
+            ctx.batch.wrote_bands(written)
     if ctx.case is not None and not ctx.opened:
         note = f"message {msg.message_id or resolve(message_pk)} ({ctx.joined_by or 'joined'})"
         record_event(session, case=ctx.case, kind=EventKind.MESSAGE, actor="intake", note=note[:2000])

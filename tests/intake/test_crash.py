@@ -36,16 +36,18 @@ from store.db import make_engine
 from intake.poller import poll_once
 from intake.pipeline import Pipeline
 import intake.poller
+import intake.prepare
 import time
 intake.poller.BATCH = 4  # many commits per pass, so the kills land between (and inside) batches
+intake.prepare.MIN_PARALLEL = 2  # and the batches are parsed by worker processes, as big ones are
 
 
 class Paced(Pipeline):
-    def process_batch(self, items):
+    def process_batch(self, items, **kwargs):
         # batches are fast: without a pause the whole pass fits before the kill (0-0.5 s after
         # the first commit), and the test would prove nothing
         time.sleep(0.05)
-        return super().process_batch(items)
+        return super().process_batch(items, **kwargs)
 
 
 settings = Settings(_env_file=None)
