@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 
 @dataclass
@@ -43,8 +44,9 @@ class ParsedMessage:
     #: problems the parser met and worked round ("no Message-ID", "broken boundary", …)
     defects: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def raw_sha256(self) -> str:
+        """Dedupe's key; kept once worked out (several steps ask, a worker works it out ahead)."""
         return hashlib.sha256(self.raw).hexdigest()
 
     @property

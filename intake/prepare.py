@@ -95,14 +95,21 @@ class Ticket:
     """Preparations under way for one batch; :meth:`results` waits for them, in order."""
 
     def __init__(
-        self, futures: list[Future[list[Prepared]]] | None = None, done: list[Prepared] | None = None
+        self,
+        raws: Sequence[bytes],
+        futures: list[Future[list[Prepared]]] | None = None,
+        done: list[Prepared] | None = None,
     ) -> None:
+        self._raws = raws
         self._futures = futures or []
         self._done = done
 
     def results(self) -> list[Prepared]:
         if self._done is None:
             self._done = [prepared for future in self._futures for prepared in future.result()]
+            for raw, prepared in zip(self._raws, self._done, strict=True):
+                if prepared.msg is not None and not prepared.msg.raw:
+                    prepared.msg.raw = raw  # a worker sent the message back without its bytes
         return self._done
 
 
@@ -122,10 +129,10 @@ class Preparer:
         classify step does it only for the messages that need it.
         """
         if not parallel or self.workers < 1 or len(raws) < MIN_PARALLEL:
-            return Ticket(done=[prepare(raw, self.settings) for raw in raws])
+            return Ticket(raws, done=[prepare(raw, self.settings) for raw in raws])
         pool = self._ensure_pool()
         chunks = [list(raws[i : i + CHUNK]) for i in range(0, len(raws), CHUNK)]
-        return Ticket(futures=[pool.submit(_prepare_chunk, chunk, model_id) for chunk in chunks])
+        return Ticket(raws, futures=[pool.submit(_prepare_chunk, chunk, model_id) for chunk in chunks])
 
     def close(self) -> None:
         if self._pool is not None:
@@ -185,7 +192,12 @@ def _exit_with(parent: int) -> None:
 def _prepare_chunk(raws: list[bytes], model_id: int | None) -> list[Prepared]:
     settings: Settings = _worker["settings"]
     classifier = _worker_classifier(settings, model_id)
-    return [prepare(raw, settings, classifier) for raw in raws]
+    prepared = [prepare(raw, settings, classifier) for raw in raws]
+    for item in prepared:
+        if item.msg is not None:
+            item.msg.raw_sha256  # noqa: B018 - worked out here, on the worker's core
+            item.msg.raw = b""  # the pipeline has the bytes already: do not send them back
+    return prepared
 
 
 def _worker_classifier(settings: Settings, model_id: int | None) -> Any:
