@@ -407,7 +407,9 @@ def main() -> None:
             engine.dispose()
             if profiler:
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(PROFILE_FILTER, 45)
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("cumulative").print_stats(PROFILE_FILTER, 45)
+                stats.sort_stats("tottime").print_stats(25)  # where the main process itself spends it
                 print(out.getvalue(), file=sys.stderr)
         if args.latency:
             with (
@@ -441,7 +443,8 @@ def instrument(pipeline: Pipeline) -> dict[str, float]:
 
         return wrapper
 
-    pipeline.steps = [(name, types.SimpleNamespace(run=timed(name, step.run))) for name, step in pipeline.steps]  # type: ignore[misc]
+    steps = [(name, types.SimpleNamespace(run=timed(name, step.run))) for name, step in pipeline.steps]
+    pipeline.steps = steps  # type: ignore[assignment]
     pipeline.preparer.start = timed("prepare: start", pipeline.preparer.start)  # type: ignore[method-assign]
     prepare.Ticket.results = timed("prepare: wait", prepare.Ticket.results)  # type: ignore[method-assign]
     PendingRows.flush = timed("write held-back rows", PendingRows.flush)  # type: ignore[method-assign]

@@ -1,6 +1,6 @@
 """Benchmark: the deadline warning pass over 1,000,000 cases, 10% of them unclosed.
 
-Usage: python bench/remind_bench.py [--cases N] [--postgres URL]
+Usage: python bench/remind_bench.py [--cases N] [--postgres URL] [--rounds N]
 
 Loads synthetic cases straight into a fresh, migrated database (bulk inserts, no ORM), then
 times, in the same run and on the same data:
@@ -14,7 +14,13 @@ times, in the same run and on the same data:
 * repeat pass — ``run_pass`` again the same day (the hourly re-runs, a restart, a second
   instance): everything is already recorded.
 
-Every pass does all of its work: select, decide, count the overdue tail in SQL, render and record.
+Every pass does all of its work: select, decide, count the overdue tail in SQL, render the
+overdue lists and the monitoring post, and record. Threshold warnings are recorded as small
+rows and rendered by the outbox sender when sent; that cost is measured next, per message, with
+the Slack client replaced by one that answers at once (the sender's work without the network).
+With ``--rounds N`` the three passes are then repeated N times on the same data, the outbox
+emptied before each round, and the median, best and CPU times printed: one measurement on this
+shared machine swings by a third either way.
 
 Data, shaped like the West Midlands office's 2013 Board report (status on 8 Aug 2013 of the
 cases received each month, table 6, and those over 28 days, table 9): 90% closed cases received
@@ -37,9 +43,11 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
+from bot.sender import OutboxSender
 from casework.scheduler.warnings import run_pass
 from casework.settings import Settings
 from store.db import make_engine, upgrade
@@ -156,7 +164,56 @@ def timed(fn: object, repeat: int = 3) -> float:
     return statistics.median(times)
 
 
-def bench(url: str, total: int) -> None:
+class NoNetwork:
+    """The two Web API calls the sender makes for a warning, answered at once."""
+
+    def conversations_open(self, *, users: str) -> dict[str, Any]:
+        return {"channel": {"id": "D" + users[1:]}}
+
+    def chat_postMessage(self, *, channel: str, text: str, blocks: Any) -> dict[str, Any]:
+        return {"channel": channel, "ts": "1365590000.000100"}
+
+
+def send_cost(engine: Engine, settings: Settings, messages: int = 200) -> float:
+    """Seconds per deadline warning for the outbox sender without the network: claim, read the
+    case, render, mark sent (the first rows recorded are the cold pass's warnings)."""
+    sender = OutboxSender(settings, engine, NoNetwork(), batch=messages, today=lambda: TODAY)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    sent = sender.drain_once()
+    assert sent == messages, sent
+    return (time.perf_counter() - start) / sent
+
+
+def empty_outbox(engine: Engine) -> None:
+    """Back to the service's first day: no outbox rows (PostgreSQL: vacuumed, as after the load)."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM outbox"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE outbox"))
+
+
+def rounds(engine: Engine, settings: Settings, count: int) -> None:
+    """The cold, first and repeat passes ``count`` more times on the same data, the outbox emptied
+    before each round: median and best wall time, and median CPU time of this process (which
+    the other work on a shared machine disturbs less; the database's own time is not in it)."""
+    wall: dict[str, list[float]] = {"cold": [], "first": [], "repeat": []}
+    cpu: dict[str, list[float]] = {name: [] for name in wall}
+    for _ in range(count):
+        empty_outbox(engine)
+        for name, day in (("cold", YESTERDAY), ("first", TODAY), ("repeat", TODAY)):
+            start, started_cpu = time.perf_counter(), time.process_time()
+            run_pass(engine, settings, today=day)
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - started_cpu)
+    for name, times in wall.items():
+        print(
+            f"{count} rounds, {name} pass: median {statistics.median(times) * 1000:.0f} ms, "
+            f"best {min(times) * 1000:.0f} ms, median CPU {statistics.median(cpu[name]) * 1000:.0f} ms"
+        )
+
+
+def bench(url: str, total: int, repeat_rounds: int = 0) -> None:
     engine = make_engine(url)
     upgrade(engine)
     started = time.perf_counter()
@@ -206,6 +263,10 @@ def bench(url: str, total: int) -> None:
             f" = {took / base:.1f}x baseline"
         )
     print(f"repeat pass {repeat * 1000:.0f} ms = {repeat / base:.1f}x baseline")
+    per_message = send_cost(engine, settings)
+    print(f"sender, per warning without the network: {per_message * 1000:.1f} ms (claim, render, mark sent)")
+    if repeat_rounds:
+        rounds(engine, settings, repeat_rounds)
     with open("/proc/loadavg") as loadavg:
         print("load average:", loadavg.read().strip())
     engine.dispose()
@@ -215,12 +276,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--postgres", help="URL of an EMPTY PostgreSQL database to fill")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="then repeat the three passes N times (outbox emptied each time)",
+    )
     args = parser.parse_args()
     if args.postgres:
-        bench(args.postgres, args.cases)
+        bench(args.postgres, args.cases, args.rounds)
         return
     with tempfile.TemporaryDirectory() as folder:
-        bench(f"sqlite:///{Path(folder) / 'bench.db'}", args.cases)
+        bench(f"sqlite:///{Path(folder) / 'bench.db'}", args.cases, args.rounds)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import blocks
+from bot import blocks, deadlines
 from bot.queries import CaseDetail, CaseList
 from bot.ranges import Range
 from casework.settings import Settings
@@ -175,6 +175,7 @@ def messages() -> dict[str, Any]:
             user_id="U0CASEWKR", allowed=True, mine=mine, overdue_total=3, settings=settings, today=TODAY
         ),
         "help.json": {"blocks": blocks.help_blocks()},
+        "deadline-warning.json": deadlines.example(),
     }
 
 

@@ -10,7 +10,11 @@ Kinds:
 * ``slack.triage`` ``{"reference"}`` — rendered from the store at send time (so it shows the
   case as it is now) and posted to ``CASEWORK_TRIAGE_CHANNEL``; the channel and ``ts`` are
   saved on the case so later actions update the same message.
-* ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (alerts, digests).
+* ``slack.warning`` ``{"reference", "threshold", "crossed_on", "due_on"}`` with ``"user"`` (a
+  DM) or ``"channel"`` — a deadline warning, rendered from the store at send time against the
+  recorded due date (:mod:`bot.deadlines`); skipped with a note when it became moot (the case
+  was closed, merged, moved to monitoring, or its due date moved).
+* ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests).
 * ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -25,7 +30,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot import triage
+from bot import deadlines, triage
 from casework.settings import Settings
 from store.cases import get_case
 from store.db import session_scope
@@ -35,7 +40,11 @@ from store.workdays import LONDON
 
 log = logging.getLogger(__name__)
 
-KINDS = ("slack.triage", "slack.post", "slack.dm", "slack.update")
+KINDS = ("slack.triage", "slack.warning", "slack.post", "slack.dm", "slack.update")
+
+
+def london_today() -> date:
+    return datetime.now(LONDON).date()
 
 
 class _Skip(Exception):
@@ -56,14 +65,21 @@ def _retry_after(err: SlackApiError) -> float | None:
 class OutboxSender:
     """Drains ``slack.*`` outbox rows; one instance per process (several processes are safe)."""
 
-    def __init__(self, settings: Settings, engine: Engine, client: WebClient, *, batch: int = 20) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        client: WebClient,
+        *,
+        batch: int = 20,
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.client = client
         self.batch = batch
-
-    def _today(self) -> date:
-        return datetime.now(LONDON).date()
+        #: the London date that messages rendered at send time count from (tests fix it)
+        self.today = today or london_today
 
     def drain_once(self) -> int:
         """Send every due row once; returns how many Slack accepted."""
@@ -128,11 +144,10 @@ class OutboxSender:
         payload = item.payload or {}
         if item.kind == "slack.triage":
             return self._triage(payload["reference"])
+        if item.kind == "slack.warning":
+            return self._warning(payload)
         if item.kind == "slack.post":
-            response = self.client.chat_postMessage(
-                channel=payload["channel"], text=payload.get("text", ""), blocks=payload.get("blocks")
-            )
-            return {"channel": response["channel"], "ts": response["ts"]}
+            return self._post(payload["channel"], payload.get("text", ""), payload.get("blocks"))
         if item.kind == "slack.update":  # rewrite a message posted before (e.g. a merged case's)
             response = self.client.chat_update(
                 channel=payload["channel"],
@@ -142,18 +157,34 @@ class OutboxSender:
             )
             return {"channel": response["channel"], "ts": response["ts"]}
         if item.kind == "slack.dm":
-            channel = self.client.conversations_open(users=payload["user"])["channel"]["id"]
-            response = self.client.chat_postMessage(
-                channel=channel, text=payload.get("text", ""), blocks=payload.get("blocks")
-            )
-            return {"channel": response["channel"], "ts": response["ts"]}
+            return self._dm(payload["user"], payload.get("text", ""), payload.get("blocks"))
         raise _Skip(f"unknown kind {item.kind}")
+
+    def _post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
+        response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return {"channel": response["channel"], "ts": response["ts"]}
+
+    def _dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
+        channel = self.client.conversations_open(users=user)["channel"]["id"]
+        return self._post(channel, text, blocks)
+
+    def _warning(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with session_scope(self.engine) as session:
+            case = get_case(session, payload["reference"])
+            reason = deadlines.moot(case, payload)
+            if reason:
+                raise _Skip(reason)
+            assert case is not None
+            text, blocks = deadlines.message(
+                session, case, payload, settings=self.settings, today=self.today()
+            )
+        if "user" in payload:
+            return self._dm(payload["user"], text, blocks)
+        return self._post(payload["channel"], text, blocks)
 
     def _triage(self, reference: str) -> dict[str, Any]:
         with session_scope(self.engine) as session:
-            rendered = triage.render(
-                session, reference=reference, settings=self.settings, today=self._today()
-            )
+            rendered = triage.render(session, reference=reference, settings=self.settings, today=self.today())
             case = get_case(session, reference)
             where = (case.slack_channel, case.slack_ts) if case else (None, None)
         if rendered is None:

@@ -50,10 +50,11 @@ _A = np.array([_rng.randrange(1, 1 << 64) | 1 for _ in range(BANDS * ROWS)], dty
 _B = np.array([_rng.randrange(0, 1 << 64) for _ in range(BANDS * ROWS)], dtype=np.uint64)
 _SHIFT = np.uint64(32)
 _WORD = re.compile(rb"[a-z0-9]+(?:'[a-z]+)?")
-#: every byte but [a-z0-9] made a space: in text without apostrophes the words are then split()'s
+#: every byte but [a-z0-9] made a space: in text without apostrophes, split() then gives the words
 _SPACED = bytes(byte if chr(byte) in string.ascii_lowercase + string.digits else 0x20 for byte in range(256))
 _SHINGLE_HASH = hashlib.blake2b(digest_size=4)
 _BAND_HASH = hashlib.blake2b(digest_size=16)
+_BAND_NAMES = [f"{band:02d}:" for band in range(BANDS)]  # each band key starts with its number
 _CUT = re.compile(
     r"^(?:-- ?|--+\s*original message\s*--+|_{5,}|-{5,}|on .{5,200} wrote:|from: .*|sent from my .*)$",
     re.I,
@@ -78,25 +79,22 @@ def own_text(body: str) -> str:
 def shingles(body: str) -> set[int]:
     """Each run of SHINGLE_WORDS words of the sender's own text, hashed: the first 4 bytes of the
     run's BLAKE2b, read as a big-endian number."""
-    words = _words(_own_words_text(body))
+    words = _own_words(body)
     grams = list(map(b" ".join, zip(*(words[start:] for start in range(SHINGLE_WORDS)), strict=False)))
     # all digests read at once as big-endian numbers, rather than int.from_bytes on each
     digests = b"".join(map(hashlib.blake2b.digest, _hashers(_SHINGLE_HASH, grams)))
     return set(np.frombuffer(digests, dtype=">u4").tolist())
 
 
-def _own_words_text(body: str) -> str:
-    """Text with the words of ``own_text(body)``: the body itself when there is nothing to leave
-    out, which is quicker to tell than to go through it line by line."""
-    lowered = body.lower()
-    if body.isascii() and not any(mark in lowered for mark in _CUT_MARKS):
-        return lowered
-    return own_text(body)
-
-
-def _words(text: str) -> list[bytes]:
-    """The words of ``text`` (lower-cased, UTF-8): runs of [a-z0-9], each with any ['][a-z]+ after."""
-    data = text.lower().encode("utf-8", "surrogatepass")
+def _own_words(body: str) -> list[bytes]:
+    """The words of ``own_text(body)``, lower-cased, in UTF-8: runs of [a-z0-9], each with any
+    ``'[a-z]+`` after it."""
+    text = body.lower()
+    # an ASCII body with none of the marks of a line own_text leaves out keeps every word: quicker
+    # to tell than to go through it line by line
+    if not body.isascii() or any(mark in text for mark in _CUT_MARKS):
+        text = own_text(body).lower()
+    data = text.encode("utf-8", "surrogatepass")
     return _WORD.findall(data) if b"'" in data else data.translate(_SPACED).split()
 
 
@@ -125,7 +123,7 @@ def bands(grams: set[int]) -> list[str]:
     rows = signature.tobytes()
     size = len(rows) // BANDS
     hashers = _hashers(_BAND_HASH, [rows[start : start + size] for start in range(0, len(rows), size)])
-    return [f"{band:02d}:{hasher.hexdigest()}" for band, hasher in enumerate(hashers)]
+    return [name + hasher.hexdigest() for name, hasher in zip(_BAND_NAMES, hashers, strict=True)]
 
 
 @lru_cache(maxsize=8)

@@ -268,7 +268,7 @@ class Pipeline:
                 batch.logged(msg, None)
                 outcomes[index] = Outcome(
                     kind=ctx.kind,
-                    case_reference=ctx.case.reference if ctx.case is not None else None,
+                    case_reference=ctx.reference,
                     reason=ctx.reason,
                 )
                 slots.append((index, ctx.extra.get("message_pk")))

@@ -135,12 +135,28 @@ def open_case_quick(
     """
     received_on = local_date(received_at)
     reference = reference or claim_reference(session, prefix=settings.reference_prefix, year=received_on.year)
-    case = _new_case(settings, reference, category, received_at, subject, correspondent_id,
-                     confidence, reasons, needs_triage)  # fmt: skip
+    values = _case_values(settings, reference, category, received_at, subject, correspondent_id,
+                          confidence, reasons, needs_triage)  # fmt: skip
+    case = Case(**values)
     insert_row(session, case)
-    for model, values in _opening_rows(case, actor, correspondent_id):
-        insert_values(session, model, values)
+    for model, row in _opening_rows(values, actor, correspondent_id, case_id=case.id):
+        insert_values(session, model, row)
     return case
+
+
+@dataclass
+class OpenedCase:
+    """What the opener of a case held back in :class:`PendingRows` reads of it.
+
+    Not a :class:`Case`: building a table model object costs more than writing its row, and
+    nobody changes this case before the batch is written. ``id`` is set then.
+    """
+
+    reference: str
+    category: str
+    received_on: date
+    due_on: date
+    id: int | None = None
 
 
 def open_case_pending(
@@ -157,73 +173,70 @@ def open_case_pending(
     reasons: list[str] | None = None,
     needs_triage: bool = False,
     actor: str = "intake",
-) -> tuple[Case, Slot]:
+) -> tuple[OpenedCase, Slot]:
     """:func:`open_case_quick` with its rows held in ``pending`` (written at its next flush).
 
     The case's reference is taken at once from ``references``; its id is in the returned slot
-    (and on the case) once ``pending`` is flushed.
+    (and on the returned case) once ``pending`` is flushed.
     """
     received_on = local_date(received_at)
     reference = references.take(session, year=received_on.year)
-    known = correspondent_id if isinstance(correspondent_id, int) else None
-    case = _new_case(settings, reference, category, received_at, subject, known,
-                     confidence, reasons, needs_triage)  # fmt: skip
-    values = {name: getattr(case, name) for name in _column_names(Case.__table__)}  # type: ignore[attr-defined]
-    values["correspondent_id"] = correspondent_id
-    slot = pending.add(Case, values, target=case)
-    for model, row in _opening_rows(case, actor, correspondent_id, case_id=slot):
+    values = _case_values(settings, reference, category, received_at, subject, correspondent_id,
+                          confidence, reasons, needs_triage)  # fmt: skip
+    opened = OpenedCase(reference, values["category"], values["received_on"], values["due_on"])
+    slot = pending.add(Case, values, target=opened)
+    for model, row in _opening_rows(values, actor, correspondent_id, case_id=slot):
         pending.add(model, row)
-    return case, slot
+    return opened, slot
 
 
-def _new_case(
+def _case_values(
     settings: Settings,
     reference: str,
     category: Category | str,
     received_at: datetime,
     subject: str,
-    correspondent_id: int | None,
+    correspondent_id: int | Slot | None,
     confidence: float | None,
     reasons: list[str] | None,
     needs_triage: bool,
-) -> Case:
+) -> dict[str, Any]:
+    """Every column of a new case's row but ``id``."""
     category = Category(category)
     received_on = local_date(received_at)
     now = utcnow()
-    # every column given (none left to a default): resolving pydantic defaults cost more than the insert
-    return Case(
-        closed_at=None,
-        closed_on=None,
-        days_taken=None,
-        working_days_taken=None,
-        assignee=None,
-        campaign_id=None,
-        linked_case_id=None,
-        slack_channel=None,
-        slack_ts=None,
-        created_at=now,
-        updated_at=now,
-        reference=reference,
-        category=category.value,
-        status=Status.OPEN.value,
-        received_at=received_at,
-        received_on=received_on,
-        due_on=due_on_for(settings, category=category.value, received_on=received_on),
-        status_changed_at=received_at,
-        correspondent_id=correspondent_id,
-        subject=subject[:1000],
-        confidence=confidence,
-        reasons=list(reasons or []),
-        needs_triage=needs_triage,
-    )
+    return {
+        "reference": reference,
+        "category": category.value,
+        "status": Status.OPEN.value,
+        "received_at": received_at,
+        "received_on": received_on,
+        "due_on": due_on_for(settings, category=category.value, received_on=received_on),
+        "closed_at": None,
+        "closed_on": None,
+        "days_taken": None,
+        "working_days_taken": None,
+        "status_changed_at": received_at,
+        "correspondent_id": correspondent_id,
+        "subject": subject[:1000],
+        "assignee": None,
+        "campaign_id": None,
+        "linked_case_id": None,
+        "confidence": confidence,
+        "reasons": list(reasons or []),
+        "needs_triage": needs_triage,
+        "slack_channel": None,
+        "slack_ts": None,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _opening_rows(
-    case: Case, actor: str, correspondent_id: int | Slot | None, *, case_id: int | Slot | None = None
+    case: dict[str, Any], actor: str, correspondent_id: int | Slot | None, *, case_id: int | Slot | None
 ) -> list[tuple[type[SQLModel], dict[str, Any]]]:
-    """The history and participant rows that come with a new case."""
-    case_id = case.id if case_id is None else case_id
-    event = {"case_id": case_id, "at": case.received_at, "actor": actor, "kind": EventKind.CREATED.value,
+    """The history and participant rows that come with a new case (``case``: its row)."""
+    event = {"case_id": case_id, "at": case["received_at"], "actor": actor, "kind": EventKind.CREATED.value,
              "old_value": None, "new_value": Status.OPEN.value, "note": ""}  # fmt: skip
     rows: list[tuple[type[SQLModel], dict[str, Any]]] = [(CaseEvent, event)]
     if correspondent_id is not None:

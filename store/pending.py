@@ -157,4 +157,3 @@ class PendingRows:
             enqueue_many(session, [{**row, "case_id": resolve(row.get("case_id"))} for row in self._outbox])
             self._outbox.clear()
         return written
-

@@ -50,8 +50,15 @@ def test_concurrent_senders_never_claim_the_same_row(engine: Engine, database_ur
 
 
 def test_enqueue_is_idempotent_by_key(engine: Engine) -> None:
+    warning = {
+        "user": "U1",
+        "reference": "X",
+        "threshold": 5,
+        "crossed_on": "2013-04-10",
+        "due_on": "2013-04-17",
+    }
     with session_scope(engine) as session:
-        assert enqueue(session, key="warn:X:5:2013-04-10", kind="slack.dm", payload={"user": "U1"})
-        assert not enqueue(session, key="warn:X:5:2013-04-10", kind="slack.dm", payload={"user": "U1"})
+        assert enqueue(session, key="warn:X:5:2013-04-10:dm:U1", kind="slack.warning", payload=warning)
+        assert not enqueue(session, key="warn:X:5:2013-04-10:dm:U1", kind="slack.warning", payload=warning)
         assert len(claim(session)) == 1
         assert claim(session) == []  # claimed: not handed out again until the lease expires

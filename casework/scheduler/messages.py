@@ -1,7 +1,7 @@
 """Block Kit for the scheduler's Slack messages: deadline warnings, the digest, the weekly summary.
 
-Blocks are built as plain dicts (the warning pass renders tens of thousands of them, and
-``slack_sdk``'s models cost far more than the dicts they produce); every shape here is
+Blocks are built as plain dicts (``slack_sdk``'s models cost far more than the dicts they
+produce, and the outbox sender renders a warning for every message it sends); every shape here is
 validated against ``slack_sdk``'s block models in ``tests/scheduler/test_messages.py``, and the
 builders keep Slack's limits (:data:`MAX_LINES`, :data:`SECTION_LIMIT`), so a message that
 Slack would reject fails in tests, not in the outbox. Text that came from the public (subjects)

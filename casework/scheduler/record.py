@@ -23,7 +23,7 @@ from store.outbox import enqueue_many
 
 @dataclass(frozen=True)
 class Row:
-    """One notification to record: ``kind`` is ``slack.dm`` or ``slack.post``."""
+    """One notification to record: ``kind`` is ``slack.dm``, ``slack.post`` or ``slack.warning``."""
 
     key: str
     kind: str
@@ -34,10 +34,14 @@ class Row:
 
 # One bound parameter for any number of keys (no per-chunk round trips, no parameter limit):
 # a text[] on PostgreSQL, a JSON array unpacked by json_each on SQLite; both probe the unique
-# index on ``outbox.key`` once per key.
-_PG_EXISTING = text("SELECT key FROM outbox WHERE key = ANY(:keys)").bindparams(
-    bindparam("keys", type_=ARRAY(String()))
-)
+# index on ``outbox.key`` once per key. On PostgreSQL a join with the unnested array, not
+# ``key = ANY(:keys)``: psycopg prepares a statement run five times, and PostgreSQL's generic
+# plan for ``= ANY`` of a parameter, made while the outbox was nearly empty, scanned the table
+# comparing each row with every key (1.2-2.2 s for 13,000 keys against 11,000 rows); a join is
+# linear whichever plan is kept.
+_PG_EXISTING = text(
+    "SELECT outbox.key FROM outbox JOIN unnest(:keys) AS wanted(key) ON outbox.key = wanted.key"
+).bindparams(bindparam("keys", type_=ARRAY(String())))
 _SQLITE_EXISTING = text("SELECT key FROM outbox WHERE key IN (SELECT value FROM json_each(:keys))")
 
 

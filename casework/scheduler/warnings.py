@@ -12,6 +12,12 @@ channel, each keyed apart), so
 * a missed day (the service was down) is caught up once: the case's current level still has
   its old crossing date, whose key was never recorded, and no stale lower level is sent.
 
+A warning's outbox rows (kind :data:`WARNING_KIND`) carry only what the warning is about, frozen
+at the pass — reference, threshold, crossing date and due date — and the address; the sender
+renders the message from the case as it is when it is sent (:mod:`bot.deadlines`). So the pass
+builds no Block Kit and writes small rows, and a warning held up by a Slack outage shows the
+case's current status, or is not sent at all when it became moot (the case was closed).
+
 Only cases due within the threshold window are read for these. Overdue cases get no warning
 of their own: each working day they are listed, one DM per assignee and one channel post
 (:mod:`casework.scheduler.overdue`), counted by the store. Cases in ``monitoring`` (IOPC or
@@ -31,7 +37,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from casework.scheduler.lines import ACTING, CaseRow, case_lines, unclosed_rows
-from casework.scheduler.messages import MAX_LINES, CaseLine, monitoring_message, warning_message
+from casework.scheduler.messages import MAX_LINES, CaseLine, monitoring_message
 from casework.scheduler.overdue import Overdue, find_overdue, line_json, overdue_keys, overdue_rows
 from casework.scheduler.record import Row, existing_keys, record
 from casework.settings import Settings
@@ -45,6 +51,9 @@ log = logging.getLogger(__name__)
 #: cases per transaction: a crash loses at most one uncommitted batch, which the next run redoes
 BATCH = 2000
 
+#: the outbox kind of a deadline warning: a small payload, rendered when sent (:mod:`bot.deadlines`)
+WARNING_KIND = "slack.warning"
+
 
 @dataclass(frozen=True)
 class Warning:
@@ -55,10 +64,19 @@ class Warning:
     level: int
     crossed_on: date
     monitoring: bool
+    #: ``warn:{reference}:{level}:{crossing date}``, the stem of each message's key
+    key: str
 
-    @property
-    def key(self) -> str:
-        return f"warn:{self.line.reference}:{self.level}:{self.crossed_on.isoformat()}"
+    def payload(self, address: str, target: str) -> dict[str, Any]:
+        """The outbox payload of one message: ``{address: target}`` (``user`` or ``channel``) and
+        what the warning is about, frozen at the pass; the sender renders the rest at send time."""
+        return {
+            address: target,
+            "reference": self.line.reference,
+            "threshold": self.level,
+            "crossed_on": self.crossed_on.isoformat(),
+            "due_on": self.line.due_on.isoformat(),
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -140,46 +158,48 @@ def case_warnings(
         level = level_of(left, thresholds)
         if level is None:
             continue
-        back = max(level - left, 0)
         if (level, left) not in crossed:
-            crossed[(level, left)] = working_days_back(today, back)
+            crossed[(level, left)] = working_days_back(today, max(level - left, 0))
+        on = crossed[(level, left)]
         found.append(
             Warning(
                 case_id=row.id,
                 line=line,
                 level=level,
-                crossed_on=crossed[(level, left)],
+                crossed_on=on,
                 monitoring=row.status == Status.MONITORING.value,
+                key=f"warn:{row.reference}:{level}:{on.isoformat()}",
             )
         )
     return found
 
 
 def targets(warning: Warning, settings: Settings) -> list[tuple[str, str, str]]:
-    """``(key, kind, target)`` of each message a warning makes: a DM to the assignee and a post
-    to the alerts channel, each keyed apart."""
+    """``(key, address field, target)`` of each message a warning makes: a DM to the assignee
+    (``user``) and a post to the alerts channel (``channel``), each keyed apart."""
     found = []
     if warning.line.assignee:
-        found.append((f"{warning.key}:dm:{warning.line.assignee}", "slack.dm", warning.line.assignee))
+        found.append((f"{warning.key}:dm:{warning.line.assignee}", "user", warning.line.assignee))
     if settings.alerts_channel:
         channel = settings.alerts_channel
-        found.append((f"{warning.key}:channel:{channel}", "slack.post", channel))
+        found.append((f"{warning.key}:channel:{channel}", "channel", channel))
     return found
 
 
 def outbox_rows(warnings: list[Warning], settings: Settings, *, known: set[str]) -> list[Row]:
-    """The rows still to record; messages are only built for keys not ``known`` (recorded before)."""
-    rows = []
-    for warning in warnings:
-        wanted = [t for t in targets(warning, settings) if t[0] not in known]
-        if not wanted:
-            continue
-        text, blocks = warning_message(warning.line)
-        for key, kind, target in wanted:
-            address = {"user": target} if kind == "slack.dm" else {"channel": target}
-            payload = {**address, "text": text, "blocks": blocks}
-            rows.append(Row(key=key, kind=kind, target=target, payload=payload, case_id=warning.case_id))
-    return rows
+    """The rows still to record: those whose keys are not ``known`` (recorded before)."""
+    return [
+        Row(
+            key=key,
+            kind=WARNING_KIND,
+            target=target,
+            payload=warning.payload(address, target),
+            case_id=warning.case_id,
+        )
+        for warning in warnings
+        for key, address, target in targets(warning, settings)
+        if key not in known
+    ]
 
 
 def quiet_reason(today: date) -> str:
@@ -215,7 +235,7 @@ def run_pass(
         result.overdue = find_overdue(session, today=today)
         result.monitoring_total, first_monitoring = monitoring_rows(session, last_due=last_due)
         result.monitoring = case_warnings(session, first_monitoring, today=today, settings=settings, cal=cal)
-        # Every key this pass could record, checked in one query: messages are built only for new ones.
+        # Every key this pass could record, checked in one query: rows are built only for new ones.
         wanted = [t[0] for w in result.warnings for t in targets(w, settings)]
         wanted += overdue_keys(result.overdue, settings)
         if result.monitoring and channel:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from intake.classify import model as nb
+from intake.classify.phrases import Text
 from intake.classify.signals import SIGNALS, Context, Vote
 from intake.classify.text import message_text, model_text
 from intake.message import Classification, ParsedMessage
@@ -83,7 +84,7 @@ class Classifier:
     ) -> Classification:
         ctx = Context(
             msg=msg,
-            text=message_text(msg),
+            text=Text(message_text(msg)),
             force_domains=self.force_domains,
             consultation_addresses=self.consultation_addresses,
             campaign_senders=campaign_senders,
@@ -92,7 +93,7 @@ class Classifier:
         votes: list[Vote] = []
         for signal in SIGNALS:
             votes.extend(signal.vote(ctx))
-        votes.extend(self._model_votes(model_text(msg, text=ctx.text)))
+        votes.extend(self._model_votes(model_text(msg, text=ctx.text.value)))
 
         scores: dict[str, float] = defaultdict(float)
         for category, weight, _reason in votes:

@@ -12,12 +12,16 @@ from itertools import pairwise
 
 from intake.message import ParsedMessage
 
-_DISCLAIMER = re.compile(
-    r"^(?:this (?:e-?mail|message)(?: and any (?:files|attachments)[^\n]*)? (?:is|are|may be|and any)"
+#: how a disclaimer or footer line starts
+_DISCLAIMER = (
+    r"(?:this (?:e-?mail|message)(?: and any (?:files|attachments)[^\n]*)? (?:is|are|may be|and any)"
     r"|disclaimer:|confidentiality notice|the information (?:contained )?in this (?:e-?mail|message)"
-    r"|to unsubscribe|if you (?:no longer )?wish to (?:unsubscribe|stop receiving)|sent from my )",
-    re.IGNORECASE | re.MULTILINE,
+    r"|to unsubscribe|if you (?:no longer )?wish to (?:unsubscribe|stop receiving)|sent from my )"
 )
+# the first line and every later one: with its newline the engine can scan for the line starts,
+# which a multi-line ^ does not let it do
+_FIRST_LINE_DISCLAIMER = re.compile(_DISCLAIMER, re.IGNORECASE)
+_LATER_LINE_DISCLAIMER = re.compile("\n" + _DISCLAIMER, re.IGNORECASE)
 MAX_BODY_CHARS = 8000
 _WORD = re.compile(r"[a-z][a-z0-9']*[a-z0-9]|[a-z]")
 _STOP_WORDS = """
@@ -27,16 +31,16 @@ has had will would can could should shall may might must am very just also there
 which who whom what when where why how all any each some such into over about up down out off again
 further once s t dear yours sincerely regards kind best thanks thank
 """
-_STOP = frozenset(_STOP_WORDS.split())
+STOP_WORDS = frozenset(_STOP_WORDS.split())
 
 
 def strip_boilerplate(body: str) -> str:
     """The body without disclaimers and footers (everything from the first such line on)."""
-    match = _DISCLAIMER.search(body)
-    # a disclaimer at the very top would leave nothing: keep the body then
-    if match and match.start() > 40:
-        body = body[: match.start()]
-    return body
+    if _FIRST_LINE_DISCLAIMER.match(body):
+        return body  # a disclaimer at the very top would leave nothing: keep the body then
+    match = _LATER_LINE_DISCLAIMER.search(body)
+    start = match.start() + 1 if match else 0
+    return body[:start] if start > 40 else body
 
 
 def message_text(msg: ParsedMessage) -> str:
@@ -47,6 +51,12 @@ def message_text(msg: ParsedMessage) -> str:
     return " ".join(f"{msg.subject}\n{body}".lower().split())
 
 
+#: joins the two words of a bigram token (never part of a word)
+BIGRAM = "_"
+#: the prefixes of model_text's marker words: they say who, not what, so they never explain
+SENDER_DOMAIN, SENT_TO = "senderdomain", "sentto"
+
+
 def _marker(prefix: str, address_or_domain: str) -> str:
     return prefix + re.sub(r"[^a-z0-9]", "", address_or_domain.lower())
 
@@ -55,12 +65,17 @@ def model_text(msg: ParsedMessage, *, text: str | None = None) -> str:
     """What the learned model reads, and what a label should store (``store.cases.set_category``'s
     ``label_text``): marker words for the sender's domain and the addresses written to, so the
     model can learn "mail from this domain / to this address is …", then subject and body."""
-    markers = [_marker("senderdomain", msg.sender_domain)] if msg.sender_domain else []
-    markers += [_marker("sentto", address) for address in msg.to_addrs[:5]]
+    markers = [_marker(SENDER_DOMAIN, msg.sender_domain)] if msg.sender_domain else []
+    markers += [_marker(SENT_TO, address) for address in msg.to_addrs[:5]]
     return " ".join(markers) + "\n" + (message_text(msg) if text is None else text)
 
 
+def words(text: str) -> list[str]:
+    """The words of ``text`` the learned model reads: lower-cased, stop words dropped."""
+    return [word for word in _WORD.findall(text.lower()) if word not in STOP_WORDS]
+
+
 def tokens(text: str) -> list[str]:
-    """Words (stop words dropped) plus adjacent-word bigrams, for the learned model."""
-    words = [word for word in _WORD.findall(text.lower()) if word not in _STOP]
-    return words + [f"{a}_{b}" for a, b in pairwise(words)]
+    """Words plus adjacent-word bigrams ("rest_days"), for the learned model."""
+    found = words(text)
+    return found + [f"{a}{BIGRAM}{b}" for a, b in pairwise(found)]

@@ -9,6 +9,7 @@ transaction, so a message is stored with everything it caused, or not at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,6 +21,7 @@ from intake.message import Classification, ParsedMessage
 
 if TYPE_CHECKING:
     from intake.prepare import Prepared
+from store.cases import OpenedCase
 from store.models import Case, Message
 from store.pending import PendingRows, Slot
 from store.references import ReferenceBlocks
@@ -59,6 +61,7 @@ class Batch:
     #: band key → stored messages, read once for the batch's keys and kept up to date as bands
     #: are written (None: the campaign step asks the store for each message)
     bands: dict[str, list[int]] | None = None
+    _shared_bands: set[str] = field(default_factory=set)
 
     def hold_back(self, session: Session, settings: Settings, *, size: int, band_keys: Iterable[str]) -> None:
         """Hold new rows back until :meth:`sync` or :meth:`finish` (the optimistic pass).
@@ -70,7 +73,10 @@ class Batch:
 
         self.pending = PendingRows()
         self.references = ReferenceBlocks(settings.reference_prefix, size)
-        self.bands = campaigns.band_index(session, band_keys)
+        counts = Counter(band_keys)
+        self.bands = campaigns.band_index(session, counts)
+        # a band written now matters only to a later message of the batch with the same band
+        self._shared_bands = {key for key, count in counts.items() if count > 1}
 
     def sync(self, session: Session) -> None:
         """Write the held-back rows, so that a query sees them."""
@@ -80,8 +86,10 @@ class Batch:
     def wrote_bands(self, written: list[tuple[str, int]]) -> None:
         """Fingerprint bands written in this transaction: later messages must find them."""
         if self.bands is not None:
+            shared = self._shared_bands
             for band, message_pk in written:
-                self.bands.setdefault(band, []).append(message_pk)
+                if band in shared:
+                    self.bands.setdefault(band, []).append(message_pk)
 
     def finish(self, session: Session) -> None:
         """Write everything held back and give back unused reference numbers (before commit)."""
@@ -146,8 +154,10 @@ class Context:
     source: str
     #: gives the classifier (loaded on first use, so duplicates and replies never load it)
     classifier_factory: Callable[[], ClassifierLike] | None = None
-    #: the case this message belongs to (found by threading, a campaign, or opened by ``store``)
+    #: the case this message belongs to (found by threading or a campaign)
     case: Case | None = None
+    #: the case ``store`` opened for this message (its rows held back with the batch's)
+    new_case: OpenedCase | None = None
     #: why it joined ``case`` ("In-Reply-To", "reference in subject", "sent twice", "campaign")
     joined_by: str = ""
     #: the automatic-mail reason (out-of-office, bounce, …) or None for mail from a person
@@ -170,6 +180,12 @@ class Context:
         """Before a query that could see them: write the rows the batch holds back."""
         if self.batch is not None:
             self.batch.sync(self.session)
+
+    @property
+    def reference(self) -> str | None:
+        """The reference of the case the message is on (found, or opened for it)."""
+        case = self.case or self.new_case
+        return case.reference if case is not None else None
 
     def finish(self, kind: str, reason: str) -> None:
         """Settle the message's fate; later steps are skipped."""

@@ -26,7 +26,7 @@ def should_acknowledge(ctx: Context) -> bool:
     from intake.automatic import is_no_reply
 
     address = ctx.msg.from_addr
-    if not ctx.settings.smtp_enabled or ctx.automatic or ctx.case is None or not address:
+    if not ctx.settings.smtp_enabled or ctx.automatic or ctx.reference is None or not address:
         return False
     if ctx.kind not in ("opened", "attached") or ctx.joined_by not in ("", "campaign"):
         return False  # replies and re-sends on a case were acknowledged when it was opened
@@ -36,7 +36,7 @@ def should_acknowledge(ctx: Context) -> bool:
 def run(ctx: Context) -> None:
     if not should_acknowledge(ctx):
         return
-    case = ctx.case
+    case = ctx.case or ctx.new_case
     assert case is not None
     values = {
         "reference": case.reference,

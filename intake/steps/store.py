@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 
 from intake.ack import own_addresses
 from intake.steps import Context
-from store.cases import add_participant, correspondent_id, open_case_pending, record_event, set_status
+from store.cases import (
+    OpenedCase,
+    add_participant,
+    correspondent_id,
+    open_case_pending,
+    record_event,
+    set_status,
+)
 from store.enums import Category, EventKind, Status
 from store.models import Attachment, Case, Correspondent, Message
 from store.pending import PendingRows, Slot, resolve
@@ -46,7 +53,7 @@ def _held(ctx: Context, opening: bool) -> tuple[PendingRows, ReferenceBlocks, bo
     return PendingRows(), ReferenceBlocks(ctx.settings.reference_prefix, 1), True
 
 
-def _open(ctx: Context, pending: PendingRows, references: ReferenceBlocks) -> tuple[Case, Slot]:
+def _open(ctx: Context, pending: PendingRows, references: ReferenceBlocks) -> tuple[OpenedCase, Slot]:
     """Open the case with its history, participant and ``slack.triage`` outbox row."""
     cls = ctx.classification
     case, case_id = open_case_pending(
@@ -103,7 +110,7 @@ def run(ctx: Context) -> None:
     ctx.extra["correspondent_id"] = person
     case_id: int | Slot | None = None
     if opening:
-        ctx.case, case_id = _open(ctx, pending, references)
+        ctx.new_case, case_id = _open(ctx, pending, references)
         ctx.extra["case_slot"] = case_id  # for rows of later steps that refer to the case
         ctx.opened = True
     elif ctx.case is not None:
@@ -145,7 +152,7 @@ def run(ctx: Context) -> None:
                 "content": info.content,
             },
         )
-    if ctx.case is not None and not ctx.automatic and ctx.bands:
+    if case_id is not None and not ctx.automatic and ctx.bands:
         pending.add_bands(ctx.bands, message_pk)
     if write_now:
         written = pending.flush(session)

@@ -1,23 +1,29 @@
-"""The outbox sender: Slack outages delay notifications but never lose or duplicate them."""
+"""The outbox sender: Slack outages delay notifications but never lose or duplicate them; deadline
+warnings are rendered when sent, and a moot one is not sent."""
 
 from __future__ import annotations
 
+import json
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.sender import OutboxSender
+from casework.scheduler.warnings import run_pass
 from casework.settings import Settings
-from store.cases import get_case
+from store.cases import get_case, set_status
 from store.db import make_engine, session_scope
 from store.models import OutboxItem
 from store.outbox import enqueue
 from store.types import utcnow
 from tests.bot.conftest import bot_settings, make_case
+from tests.scheduler.support import make_case as make_due_case
 from tests.support.slack_api import FakeSlackAPI
+
+MON_8_APR = date(2013, 4, 8)
 
 
 @pytest.fixture
@@ -169,3 +175,71 @@ def test_missing_triage_channel_keeps_the_row(database_url: str, api: FakeSlackA
         assert row.sent_at is None and "CASEWORK_TRIAGE_CHANNEL" in row.last_error
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def warned(database_url: str, api: FakeSlackAPI):
+    """A case due Wed 10 Apr 2013 whose 2-days-left warning the pass of Mon 8 Apr recorded
+    (a DM to the assignee and a post to the alerts channel), not sent yet."""
+    settings = bot_settings(database_url, api, alerts_channel="C0ALERTS")
+    engine = make_engine(settings.database_url)
+    ref = make_due_case(engine, settings, due=MON_8_APR + timedelta(days=2))
+    assert len(run_pass(engine, settings, today=MON_8_APR).queued) == 2
+    yield settings, engine, ref
+    engine.dispose()
+
+
+def _sender(settings: Settings, engine, api: FakeSlackAPI, today: date) -> OutboxSender:
+    client = WebClient(token="xoxb-test", base_url=api.base_url, timeout=1)
+    return OutboxSender(settings, engine, client, today=lambda: today)
+
+
+def test_deadline_warning_shows_the_case_as_it_is_when_sent(warned, api: FakeSlackAPI) -> None:
+    """Sent a day late (Slack was down): the status is the one set since the pass, the working
+    days are counted to the day of sending, the due date is the one the warning was recorded for."""
+    settings, engine, ref = warned
+    with session_scope(engine) as session:
+        case = get_case(session, ref)
+        assert case is not None
+        set_status(session, case=case, status="in_progress", actor="U0CASEWKR", note="Referred to force")
+    assert _sender(settings, engine, api, MON_8_APR + timedelta(days=1)).drain_once() == 2
+    (opened,) = api.of("conversations.open")
+    assert opened.body["users"] == "U0CASEWKR"
+    posts = {call.body["channel"]: call.body for call in api.of("chat.postMessage")}
+    assert set(posts) == {"D0CASEWKR", "C0ALERTS"}
+    for post in posts.values():
+        assert post["text"] == f"{ref}: 1 working day left (due Wed 10 Apr 2013)"
+        body = json.dumps(post["blocks"])
+        assert "Waiting on the force (Referred to force)" in body and "waited 19 working days" in body
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("closed", "case closed since the warning was recorded"),
+        ("monitoring", "case moved to monitoring"),
+        ("due_on", "due date moved from 2013-04-10 to 2013-04-24"),
+        ("merged", "case no longer exists"),
+    ],
+)
+def test_a_moot_warning_is_not_sent_and_says_why(warned, api: FakeSlackAPI, change: str, reason: str) -> None:
+    """Closed, in monitoring, re-dated or merged away between the pass and the send: the warning
+    is moot; both rows are marked done with the reason, and Slack hears nothing."""
+    settings, engine, ref = warned
+    with session_scope(engine) as session:
+        case = get_case(session, ref)
+        assert case is not None
+        if change == "due_on":
+            case.due_on = date(2013, 4, 24)
+        elif change == "merged":  # a campaign merge deletes the merged case: its reference finds none
+            for item in session.execute(select(OutboxItem)).scalars():
+                item.payload = {**item.payload, "reference": "WMOPC-2013-999999"}
+        else:
+            set_status(session, case=case, status=change, actor="U0CASEWKR")
+    assert _sender(settings, engine, api, MON_8_APR).drain_once() == 0
+    assert api.calls == []
+    with session_scope(engine) as session:
+        items = list(session.execute(select(OutboxItem)).scalars())
+    assert len(items) == 2
+    for item in items:
+        assert item.sent_at is not None and item.result["skipped"].startswith(reason), item.result

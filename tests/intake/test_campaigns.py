@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import sys
+
+import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from casework.settings import Settings
 from intake import campaigns
+from intake.parse import parse_message
 from store.cases import history
 from store.models import Campaign, Case, CaseParticipant, Correspondent, FingerprintBand, Message, OutboxItem
-from tests.conftest import make_settings
+from tests.conftest import CORPUS, make_settings, shared_or_skip
 from tests.support.intake_mail import CAMPAIGN_TEXT, eml, later, make_pipeline
 
 SENDERS = ["ann@example.org", "bob@example.net", "cat@example.com", "dev@example.org", "eve@example.net"]
@@ -156,3 +162,60 @@ def test_reply_quoting_a_merged_away_reference_reaches_the_campaign(
     )
     outcome = pipeline.process(reply, source="a")
     assert (outcome.kind, outcome.case_reference) == ("attached", first.case_reference)
+
+
+# --- shingles and bands: the same values as the plain definitions ----------------------------------
+def plain_shingles(body: str) -> set[int]:
+    """Shingles as defined: each three words of own_text, the first 4 bytes of its BLAKE2b."""
+    words = re.findall(r"[a-z0-9]+(?:'[a-z]+)?", campaigns.own_text(body).lower())
+    grams = (" ".join(words[i : i + 3]) for i in range(len(words) - 2))
+    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "big") for g in grams}
+
+
+def plain_bands(grams: set[int]) -> list[str]:
+    """MinHash with multiply-shift hashes, 24 bands of 3 rows, each band's BLAKE2b."""
+    if len(grams) < campaigns.MIN_SHINGLES:
+        return []
+    a = [int(x) for x in campaigns._A]
+    b = [int(x) for x in campaigns._B]
+    signature = [min(((ai * g + bi) % 2**64) >> 32 for g in grams) for ai, bi in zip(a, b, strict=True)]
+    rows = b"".join(value.to_bytes(8, sys.byteorder) for value in signature)
+    return [
+        f"{band:02d}:{hashlib.blake2b(rows[band * 24 : band * 24 + 24], digest_size=16).hexdigest()}"
+        for band in range(campaigns.BANDS)
+    ]
+
+
+SHINGLE_TEXTS = [
+    CAMPAIGN_TEXT,
+    "It's the officers' job, isn't it? Don't forget o'clock, rock'n'roll, 'quoted' and 2013's figures.",
+    "Café crème — naïve résumé; SECOND Line\r\nthird\u2028line\x0bfourth line of it all\n",
+    "My reply is here\n> quoted line one\n>quoted two\nand more of my own words after the quote",
+    "My own words before the signature block, long enough\n-- \nName\nTitle of the sender",
+    "Words before the quote of the letter\nOn 1 May 2013, Ann Smith wrote:\nquoted body that is cut",
+    "My own words come first in this letter\n\u017fent from my phone\nand nothing after it",  # ſ is s to re.I
+    "UPPER CASE WORDS are lower cased before they are hashed 42",
+    "Thank you!",
+    "",
+]
+
+
+@pytest.mark.parametrize("body", SHINGLE_TEXTS)
+def test_shingles_are_the_blake2b_of_each_three_words(body: str) -> None:
+    assert campaigns.shingles(body) == plain_shingles(body)
+
+
+def test_corpus_shingles_and_bands_are_the_plain_ones() -> None:
+    for path in sorted(shared_or_skip(CORPUS).glob("*.eml")):
+        body = parse_message(path.read_bytes()).body_text
+        grams = campaigns.shingles(body)
+        assert grams == plain_shingles(body), path
+        assert campaigns.bands(grams) == plain_bands(grams), path
+
+
+def test_bands_of_a_known_text_never_change() -> None:
+    """Bands are stored and compared with later mail's: the campaign text's are pinned."""
+    keys = campaigns.bands(campaigns.shingles(CAMPAIGN_TEXT))
+    assert keys[0] == "00:32e2c9ff822822e1e561f859d68ea018"
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    assert digest == "817a45023f31a21a1238fd37a964bc0dd214faf27e3baf926a01ce8a04b0a706"

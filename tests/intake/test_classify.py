@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import random
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +16,10 @@ from sqlalchemy import Engine
 
 from casework.settings import Settings
 from intake.classify import Classifier, label_text, load_classifier, retrain, train
+from intake.classify import model as nb
+from intake.classify.phrases import Phrases, Text
+from intake.classify.rules import campaign, complaint, consultation, correspondence, foi, officer
+from intake.classify.text import message_text, strip_boilerplate, tokens
 from intake.message import ParsedMessage
 from intake.parse import parse_message
 from store.cases import open_case, set_category
@@ -432,3 +439,145 @@ def test_from_settings_reads_the_office_settings() -> None:
     assert result.category == "consultation" and result.needs_triage == (result.confidence < 0.99)
     own = clf.classify(letter("My rest days were cancelled again.", sender="pc@force.example.police.uk"))
     assert own.category == "officer_correspondence"
+
+
+# --- fast phrase matching and the learned model's sums: the same answers as the plain ways -----------
+def rule_phrases() -> list[Phrases]:
+    """Every group of phrases the signals look for."""
+    modules = (campaign, complaint, consultation, correspondence, foi, officer)
+    return list({id(v): v for m in modules for v in vars(m).values() if isinstance(v, Phrases)}.values())
+
+
+def plain_matches(phrases: Phrases, text: str) -> list[tuple[tuple[int, int], str]]:
+    return [(m.span(), m.group()) for pattern in phrases.patterns for m in re.finditer(pattern, text)]
+
+
+def found(phrases: Phrases, text: str | Text) -> list[tuple[tuple[int, int], str]]:
+    return [(m.span(), m.group()) for m in phrases.finditer(text)]
+
+
+def phrase_texts() -> list[str]:
+    """Corpus letters as the signals read them, the fresh letters, and strings made to trip the
+    short cuts: words glued to a phrase, phrases overlapping, apostrophes, capitals, non-ASCII."""
+    corpus_texts = [
+        message_text(parse_message(p.read_bytes())) for p in sorted(shared_or_skip(CORPUS).glob("*.eml"))
+    ]
+    tricky = [
+        "xrude rude rudeness; reappeal about the outcome appeal the decision on my complaint",
+        "my views our view,my response.our thoughts my  feedback ourfeedback",
+        "draft police and crime plan - police and crime plans; the draft priorities",
+        "s.40 s 40 s40 s.  40 section 40 2012/13 20122/13 on-call oncall on call",
+        "i'm not complaining, i am not complaining; n't making a complaint; not making any formal complaint",
+        "the officer's conduct; pcso conduct; officers behaviour; heavy-handed heavy handed",
+        "unprofessionally offensive congratulations! Congratulat CHIEF CONSTABLE chief constables",
+        "café rude\u00e9 rude\u2019s écrude _rude rude_ 9rude rude9 über-rude",
+        "please could you provide; could you please kindly confirm your views; kindly let me have",
+        "what was the total cost? what were the figures? how many? how much?? number of",
+    ]
+    return corpus_texts + [message_text(letter(body)) for _category, body in FRESH] + tricky
+
+
+def test_phrases_find_exactly_what_re_finditer_finds() -> None:
+    """Split alternatives, the hand-checked \\b and the word keys never change a match."""
+    texts = phrase_texts()
+    for phrases in rule_phrases():
+        for text in texts:
+            expected = plain_matches(phrases, text)
+            assert found(phrases, Text(text)) == expected, (phrases.patterns, text)
+            assert found(phrases, text) == expected
+
+
+def test_phrases_on_random_word_salad() -> None:
+    """Texts of the phrases' own words, glued and split at random, match as re.finditer says."""
+    rng = random.Random(7)
+    words = sorted(
+        {w for p in rule_phrases() for pattern in p.patterns for w in re.findall(r"[a-z']+", pattern)}
+    )
+    glue = [" ", " ", " ", ", ", ". ", "'", "-", "", "\n", "s "]
+    texts = [
+        "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(3, 30))) for _ in range(400)
+    ]
+    for phrases in rule_phrases():
+        for text in texts:
+            assert found(phrases, Text(text)) == plain_matches(phrases, text), (phrases.patterns, text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        (r"(?:a|ab)c", "abc ac xabc"),  # the second alternative wins where the first fails
+        (r"(?:ab|a)b?", "abb ab a"),  # the first alternative wins where both match
+        (r"\b(?:my|our) (?:views|view)", "my views our view myviews ourview,our views"),
+        (r"(?:draft )?plan", "draft plan plan draftplan"),
+        (r"(?:x )?(?:y )?z", "x y z y z z x z"),
+        (r"\bab[a-z]* c", "xab c ab c abab c"),  # a rejected \b match overlapping a real one
+        (r"(?:a)?[a-z]", "ab a b"),  # with the optional group first, as the engine tries it
+        (r"\bwords\Bplay", "wordsplay"),  # \B does not end a word
+    ],
+)
+def test_leading_groups_split_in_the_engines_order(pattern: str, text: str) -> None:
+    phrases = Phrases([pattern])
+    assert found(phrases, Text(text)) == found(phrases, text) == plain_matches(phrases, text)
+
+
+def test_a_phrase_that_can_match_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty string"):
+        Phrases([r"(?:later)?"])
+
+
+def plain_predict(model: dict, text: str) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Naive Bayes as the model's docstring says it: log-probabilities summed word by word."""
+    docs, totals, counts = model["docs"], model["totals"], model["counts"]
+    classes = [c for c in nb.LEARNED if docs.get(c)]
+    vocab = max(1, model["vocab_size"])
+    words = [w for w in dict.fromkeys(tokens(text)[:800]) if any(w in counts[c] for c in classes)]
+    scores = [0.0] * len(classes)
+    for word in words:
+        for i, c in enumerate(classes):
+            scores[i] += math.log(counts[c].get(word, 0) + 0.5) - math.log(totals[c] + 0.5 * vocab)
+    scale = 1.0 / max(1.0, math.sqrt(len(words)) / 2)
+    exp = [math.exp((s - max(scores)) * scale) for s in scores]
+    probabilities = {c: e / sum(exp) for c, e in zip(classes, exp, strict=True)}
+    telling = {}
+    for i, c in enumerate(classes):
+        lifts = []
+        for word in words:
+            shares = [counts[k].get(word, 0) / docs[k] for k in classes]
+            lift = shares[i] - max((v for j, v in enumerate(shares) if j != i), default=0.0)
+            if lift > 0 and not word.startswith(("senderdomain", "sentto")):
+                lifts.append((lift, word))
+        telling[c] = [w.replace("_", " ") for _lift, w in sorted(lifts, reverse=True)[:3]]
+    return probabilities, telling
+
+
+def test_learned_model_predicts_as_plain_naive_bayes() -> None:
+    """The matrix and row lookups give the plain sums to the last bit, and the same telling words,
+    also for letters long enough that only some of their bigrams (or none) are read."""
+    items = corpus()
+    model = train((label_text(msg), row["category"]) for row, msg, _size in items[::2])
+    compiled = nb.compile_model(model)
+    texts = [label_text(msg) for _row, msg, _size in items[1::2]]
+    texts += [label_text(letter(body)) for _category, body in FRESH]
+    words = " ".join(texts).split()
+    texts += [" ".join(words[:count]) for count in (700, 900, 1100, 1500, 3000)]
+    for text in texts:
+        assert nb.predict(compiled, text) == plain_predict(model, text)
+
+
+LONG = "Dear Commissioner, I write about the closure of the front counter.\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (LONG + "Sent from my iPhone\n", LONG),
+        (LONG + "DISCLAIMER: this is not advice\nmore", LONG),
+        (LONG + "Please read.\r\nThis e-mail and any attachments are private", LONG + "Please read.\r\n"),
+        ("This email is confidential and is for the addressee.\n" + LONG, None),  # at the top: kept
+        ("Short note.\nSent from my phone", None),  # within the first 40 characters: kept
+        (LONG + "I sent from my office a letter; this email is fine", None),  # not at a line start
+        (LONG + "to unsubscribe\nand then\nsent from my phone", LONG),  # the first such line
+    ],
+)
+def test_boilerplate_is_cut_from_the_first_disclaimer_line(body: str, kept: str | None) -> None:
+    assert strip_boilerplate(body) == (body if kept is None else kept)

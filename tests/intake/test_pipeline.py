@@ -242,7 +242,9 @@ def test_race_with_another_process_logging_the_same_message_is_a_duplicate(
     monkeypatch.setattr(dedupe, "run", lambda ctx: None)  # as if the other commit came just after
     second = pipeline.process(eml(), source="b")
     assert (second.kind, second.message_pk, second.case_reference) == (
-        "duplicate", first.message_pk, first.case_reference
+        "duplicate",
+        first.message_pk,
+        first.case_reference,
     )
     assert count(engine, Message) == 1 and count(engine, Case) == 1 and count(engine, QuarantinedMessage) == 0
 

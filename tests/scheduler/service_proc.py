@@ -4,7 +4,8 @@ Usage: python -m tests.scheduler.service_proc DATABASE_URL NOW_ISO SLACK_BASE_UR
 
 It waits for GO_FILE to exist (so that two instances start together), starts the scheduler
 with its clock fixed at NOW_ISO, waits for the start-up catch-up, drains the outbox to the fake
-Slack API until nothing is due, and prints how many messages it sent.
+Slack API until nothing is due (warnings rendered as of NOW_ISO's London date), and prints how
+many messages it sent.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.sender import OutboxSender
 from casework.scheduler import start
 from casework.settings import Settings
 from store.db import make_engine
+from store.workdays import LONDON
 
 
 def main() -> None:
@@ -42,7 +44,8 @@ def main() -> None:
     try:
         if not done.wait(60):
             raise SystemExit("catch-up did not finish")
-        sender = OutboxSender(settings, engine, WebClient(token="xoxb-test", base_url=slack_url))
+        client = WebClient(token="xoxb-test", base_url=slack_url)
+        sender = OutboxSender(settings, engine, client, today=now.astimezone(LONDON).date)
         sent = 0
         while True:
             batch = sender.drain_once()

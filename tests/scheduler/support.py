@@ -1,16 +1,20 @@
-"""Helpers for the scheduler tests: cases with a chosen due date, and the outbox as rows."""
+"""Helpers for the scheduler tests: cases with a chosen due date, the outbox as rows, and what
+the outbox sender posts to a Slack stand-in."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 
+from bot.sender import OutboxSender
 from casework.settings import Settings
 from store.cases import assign, open_case, set_status
 from store.db import session_scope
 from store.models import Case, OutboxItem
 from store.workdays import LONDON, is_working_day
+from tests.support.slack_api import Call, fake_slack_api
 
 
 def london(day: date, at: time = time(10, 0)) -> datetime:
@@ -67,3 +71,14 @@ def keys(engine: Engine) -> list[str]:
 def case_count(engine: Engine) -> int:
     with session_scope(engine) as session:
         return len(list(session.execute(select(Case.id)).scalars()))  # type: ignore[call-overload]
+
+
+def delivered(engine: Engine, settings: Settings, *, today: date) -> list[Call]:
+    """Send every due outbox row as the service does, rendering warnings as of ``today``; the
+    ``chat.postMessage`` calls Slack received (a DM's channel is ``D`` + the user id's tail)."""
+    with fake_slack_api() as api:
+        client = WebClient(token="xoxb-test", base_url=api.base_url)
+        sender = OutboxSender(settings, engine, client, today=lambda: today)
+        while sender.drain_once():
+            pass
+        return api.of("chat.postMessage")

@@ -1,8 +1,8 @@
 """The scheduler's Block Kit, built as plain dicts, checked against slack_sdk's block models.
 
-The builders skip slack_sdk at run time (the warning pass renders tens of thousands of
-messages); these tests pin down that every kind of message is exactly what the models would
-produce, and that the models' validation (lengths, shapes) accepts it.
+The builders skip slack_sdk at run time (the sender renders a deadline warning for each of
+thousands of messages); these tests pin down that every kind of message is exactly what the
+models would produce, and that the models' validation (lengths, shapes) accepts it.
 """
 
 from __future__ import annotations

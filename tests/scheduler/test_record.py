@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from casework.scheduler.record import Row, record
+from casework.scheduler.record import Row, existing_keys, record
 from store.db import session_scope
 from store.models import OutboxItem
 from store.outbox import enqueue, enqueue_many
@@ -68,3 +68,18 @@ def test_record_writes_what_enqueue_many_writes(engine: Engine) -> None:
     for item in (b, c):
         assert item.attempts == 0 and item.last_error == "" and item.sent_at is None
         assert item.created_at.tzinfo is not None and item.next_attempt_at == item.created_at
+
+
+def test_existing_keys_says_which_are_recorded_every_time(engine: Engine) -> None:
+    """The recorded subset of many keys, the same on the sixth call as on the first (psycopg
+    prepares a statement run five times, and PostgreSQL may then keep a generic plan)."""
+    with session_scope(engine) as session:
+        record(
+            session, [Row(key=f"warn:{n:05d}", kind="slack.warning", target="U0X") for n in range(0, 3000, 3)]
+        )
+    wanted = [f"warn:{n:05d}" for n in range(3000)] + ["overdue:2013-04-10:dm:U0X"]
+    for _ in range(7):
+        with session_scope(engine) as session:
+            assert existing_keys(session, wanted) == {f"warn:{n:05d}" for n in range(0, 3000, 3)}
+    with session_scope(engine) as session:
+        assert existing_keys(session, []) == set()

@@ -94,7 +94,8 @@ def test_start_catches_up_and_a_restart_sends_nothing_twice(engine: Engine, sett
     now = datetime(2013, 4, 10, 10, 0, tzinfo=LONDON)
     with fake_slack_api() as api:
         cfg = make_settings(settings.database_url, alerts_channel="C0ALERTS", slack_api_url=api.base_url)
-        sender = OutboxSender(cfg, engine, WebClient(token="xoxb-test", base_url=api.base_url))
+        client = WebClient(token="xoxb-test", base_url=api.base_url)
+        sender = OutboxSender(cfg, engine, client, today=now.date)
         for _restart in range(2):
             done = threading.Event()
             scheduler = start(cfg, engine, clock=lambda: now, caught_up=done)

@@ -15,7 +15,7 @@ from casework.scheduler.jobs import warnings_job
 from casework.scheduler.warnings import run_pass
 from casework.settings import Settings
 from tests.conftest import make_settings
-from tests.scheduler.support import keys, make_case, outbox
+from tests.scheduler.support import delivered, keys, make_case, outbox
 
 
 @pytest.fixture
@@ -111,7 +111,8 @@ def test_the_day_is_the_london_date_across_bst(engine: Engine, alert_settings: S
 
 
 def test_warning_says_what_the_case_is_escaped(engine: Engine, alert_settings: Settings) -> None:
-    """Reference, category, subject (escaped: no mention, no link), waiting time, status, due date."""
+    """The rows carry what the warning is about; the sender renders reference, category, subject
+    (escaped: no mention, no link), waiting time, status and due date from the case."""
     ref = make_case(
         engine,
         alert_settings,
@@ -124,13 +125,25 @@ def test_warning_says_what_the_case_is_escaped(engine: Engine, alert_settings: S
     result = run_pass(engine, alert_settings, today=date(2013, 4, 8))
     [warning] = result.warnings
     assert warning.line.status_text.startswith("Waiting on the force")
-    rows = {item.kind: item for item in outbox(engine)}
-    dm, post = rows["slack.dm"], rows["slack.post"]
-    assert set(dm.payload) == {"user", "text", "blocks"} and dm.payload["user"] == "U0CASEWKR"
-    assert set(post.payload) == {"channel", "text", "blocks"} and post.payload["channel"] == "C0ALERTS"
-    assert dm.key == f"warn:{ref}:2:2013-04-08:dm:U0CASEWKR"
-    assert post.key == f"warn:{ref}:2:2013-04-08:channel:C0ALERTS"
-    body = json.dumps(dm.payload["blocks"])
+    about = {"reference": ref, "threshold": 2, "crossed_on": "2013-04-08", "due_on": "2013-04-10"}
+    assert {(i.key, i.kind, i.target): i.payload for i in outbox(engine)} == {
+        (f"warn:{ref}:2:2013-04-08:dm:U0CASEWKR", "slack.warning", "U0CASEWKR"): {
+            "user": "U0CASEWKR",
+            **about,
+        },
+        (f"warn:{ref}:2:2013-04-08:channel:C0ALERTS", "slack.warning", "C0ALERTS"): {
+            "channel": "C0ALERTS",
+            **about,
+        },
+    }
+    posts = {
+        call.body["channel"]: call.body for call in delivered(engine, alert_settings, today=date(2013, 4, 8))
+    }
+    assert set(posts) == {"D0CASEWKR", "C0ALERTS"} and posts["D0CASEWKR"] == {
+        **posts["C0ALERTS"],
+        "channel": "D0CASEWKR",
+    }
+    body = json.dumps(posts["C0ALERTS"]["blocks"])
     for wanted in (
         ref,
         "Complaint",
@@ -143,6 +156,7 @@ def test_warning_says_what_the_case_is_escaped(engine: Engine, alert_settings: S
     assert "&lt;@U999&gt; &amp; &lt;http://evil.example|click&gt;" in body
     assert "<@U999>" not in body and "<http://evil" not in body
     assert "<@U0CASEWKR>" in body  # the assignee is mentioned on purpose
+    assert posts["C0ALERTS"]["text"] == f"{ref}: 2 working days left (due Wed 10 Apr 2013)"
 
 
 def test_monitoring_listed_apart_without_dm(engine: Engine, alert_settings: Settings) -> None:
@@ -191,4 +205,6 @@ def test_thresholds_come_from_settings(engine: Engine, settings: Settings) -> No
     result = run_pass(engine, custom, today=date(2013, 4, 8))  # 2 and 3 days left: both at level 3
     assert sorted(w.level for w in result.warnings) == [3, 3]
     # no alerts channel and one case unassigned: only the assignee's DM is recorded
-    assert [item.kind for item in outbox(engine)] == ["slack.dm"]
+    assert [(item.kind, item.target, set(item.payload)) for item in outbox(engine)] == [
+        ("slack.warning", "U0CASEWKR", {"user", "reference", "threshold", "crossed_on", "due_on"})
+    ]
