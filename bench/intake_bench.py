@@ -52,7 +52,8 @@ from imapclient import IMAPClient  # noqa: E402
 from sqlalchemy import Engine, insert, select  # noqa: E402
 
 from intake.pipeline import Pipeline  # noqa: E402
-from intake.poller import poll_once, run  # noqa: E402
+from intake.poller import BATCH, poll_once, run  # noqa: E402
+from intake.prepare import default_workers  # noqa: E402
 from store.db import make_engine, session_scope, upgrade  # noqa: E402
 from store.models import Case, Message, OutboxItem  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
@@ -349,6 +350,10 @@ def main() -> None:
     parser.add_argument(
         "--timings", action="store_true", help="wall time of each step and stage in the main process"
     )
+    parser.add_argument("--batch", type=int, default=0, help="messages a transaction (default: the poller's)")
+    parser.add_argument(
+        "--cold", action="store_true", help="count the worker processes' start in the pipeline's time"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="casework-bench-"))
@@ -360,6 +365,8 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
         "backend": args.backend, "messages": args.messages, "prefill_cases": args.prefill,
         "shape": args.shape,
+        "workers": os.environ.get("CASEWORK_INTAKE_WORKERS") or f"{default_workers()} (one per CPU)",
+        "workers_started": "in the timed pass" if args.cold else "before the timed pass",
     }  # fmt: skip
     try:
         with database(args.backend, workdir) as url:
@@ -376,7 +383,14 @@ def main() -> None:
 
             settings = make_settings(url, imap_host=server.host, imap_port=server.port, imap_user=server.user,
                                      imap_password=server.password, imap_tls="none")  # fmt: skip
+            if args.batch:
+                import intake.poller
+
+                intake.poller.BATCH = args.batch
+            result["batch"] = args.batch or BATCH
             pipeline = Pipeline(settings, engine)
+            if not args.cold:
+                pipeline.preparer.warm()  # steady state: the workers' start (once a process) is left out
             timings = instrument(pipeline) if args.timings else None
             sampler = RssSampler()
             rss_start = rss_mb()

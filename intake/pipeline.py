@@ -17,6 +17,7 @@ import importlib
 import logging
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -41,6 +42,10 @@ STEPS: tuple[str, ...] = ("dedupe", "thread", "automatic", "campaign", "classify
 
 #: how often a running pipeline looks for a newer trained classifier model
 MODEL_CHECK_SECONDS = 60.0
+
+#: batches being prepared while one is stored: two keep the workers busy through the store's
+#: slower moments (a checkpoint, a merge) without holding much mail in memory
+LOOKAHEAD = 4
 
 KINDS = ("opened", "attached", "automatic", "duplicate", "quarantined")
 
@@ -148,17 +153,18 @@ class Pipeline:
         """:meth:`process_batch` over each batch, preparing the next batch while storing this one.
 
         Each list of outcomes is committed when it is yielded, as with :meth:`process_batch`;
-        the next batch has been read from ``batches`` by then (and is being parsed and
-        classified by the workers), but nothing of it is stored.
+        the next :data:`LOOKAHEAD` batches have been read from ``batches`` by then (and are being
+        parsed and classified by the workers), but nothing of them is stored.
         """
-        ahead: tuple[Sequence[tuple[bytes, str]], Ticket] | None = None
+        ahead: deque[tuple[Sequence[tuple[bytes, str]], Ticket]] = deque()
         for items in batches:
-            ticket = self.prepare(items)
-            if ahead is not None:
-                yield self.process_batch(ahead[0], ticket=ahead[1])
-            ahead = (items, ticket)
-        if ahead is not None:
-            yield self.process_batch(ahead[0], ticket=ahead[1])
+            ahead.append((items, self.prepare(items)))
+            if len(ahead) > LOOKAHEAD:
+                items, ticket = ahead.popleft()
+                yield self.process_batch(items, ticket=ticket)
+        while ahead:
+            items, ticket = ahead.popleft()
+            yield self.process_batch(items, ticket=ticket)
 
     def prepare(self, items: Sequence[tuple[bytes, str]]) -> Ticket:
         """Start the CPU-bound half (parse, automatic mail, fingerprints, classification)."""

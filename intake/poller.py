@@ -66,6 +66,8 @@ class _Pipeline(Protocol):
 
 #: messages committed in one transaction (and then marked on the server together)
 BATCH = 100
+#: batches between two saves of the poller's position
+SAVE_EVERY = 10
 
 
 def new_summary() -> dict[str, int]:
@@ -94,9 +96,10 @@ def drain(
     """Log every message not yet marked in the selected folder, marking each batch after its commit.
 
     The pipeline commits up to ``batch_size`` (default :data:`BATCH`) fetched messages in one
-    transaction; only then are they marked on the server (and the saved position moved on). A
-    crash before the mark makes the next pass read the batch again, which dedupe turns into
-    duplicates.
+    transaction; only then are they marked on the server. A crash before the mark makes the
+    next pass read the batch again, which dedupe turns into duplicates. The saved position only
+    narrows the next pass's search (marked mail is left out of it anyway), so it is written
+    every :data:`SAVE_EVERY` batches and when the pass ends, not after every batch.
     """
     position: Position = load_position(engine, folder.key, folder.uidvalidity)
     uids = folder.pending(position.last_uid)
@@ -110,28 +113,31 @@ def drain(
             fetched.append([uid for uid, _raw in batch])
             yield [(raw, folder.source(uid)) for uid, raw in batch]
 
-    # the pipeline reads one batch ahead (its workers parse it while this one is stored)
-    for outcomes in pipeline.process_batches(batches()):
-        # Committed (or held in the quarantine): from here on it is safe to mark.
-        done = fetched.popleft()
-        try:
-            for uid, outcome in zip(done, outcomes, strict=True):
-                summary["read"] += 1
-                key = _KIND_TO_KEY.get(outcome.kind, outcome.kind)
-                summary[key] = summary.get(key, 0) + 1
-                log.info("IMAP uid %d: %s %s", uid, outcome.kind, outcome.case_reference or "")
-                if on_message is not None:
-                    on_message(uid, outcome)
-        finally:
-            _mark(folder, engine, position, done)
-        if stop is not None and stop.is_set():
-            break
-
-
-def _mark(folder: ImapFolder, engine: Engine, position: Position, uids: list[int]) -> None:
-    folder.mark(uids)
-    position.last_uid = max(position.last_uid, *uids)
-    save_position(engine, folder.key, position)
+    saved = position.last_uid
+    try:
+        # the pipeline reads batches ahead (its workers parse them while this one is stored)
+        for count, outcomes in enumerate(pipeline.process_batches(batches()), 1):
+            # Committed (or held in the quarantine): from here on it is safe to mark.
+            done = fetched.popleft()
+            try:
+                for uid, outcome in zip(done, outcomes, strict=True):
+                    summary["read"] += 1
+                    key = _KIND_TO_KEY.get(outcome.kind, outcome.kind)
+                    summary[key] = summary.get(key, 0) + 1
+                    log.info("IMAP uid %d: %s %s", uid, outcome.kind, outcome.case_reference or "")
+                    if on_message is not None:
+                        on_message(uid, outcome)
+            finally:
+                folder.mark(done)
+                position.last_uid = max(position.last_uid, *done)
+            if count % SAVE_EVERY == 0:
+                save_position(engine, folder.key, position)
+                saved = position.last_uid
+            if stop is not None and stop.is_set():
+                break
+    finally:
+        if position.last_uid != saved:
+            save_position(engine, folder.key, position)
 
 
 def poll_once(settings: Settings, engine: Engine, *, pipeline: _Pipeline | None = None) -> dict[str, int]:

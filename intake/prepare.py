@@ -134,6 +134,17 @@ class Preparer:
         chunks = [list(raws[i : i + CHUNK]) for i in range(0, len(raws), CHUNK)]
         return Ticket(raws, futures=[pool.submit(_prepare_chunk, chunk, model_id) for chunk in chunks])
 
+    def warm(self) -> None:
+        """Start the worker processes now, and wait until each has started (about half a second).
+
+        Otherwise the first big batch waits for them. A benchmark of steady-state speed warms
+        the pool first; the service starts it when the first big batch comes.
+        """
+        if self.workers >= 1:
+            pool = self._ensure_pool()
+            for future in [pool.submit(_prepare_chunk, [], None) for _ in range(self.workers)]:
+                future.result()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
