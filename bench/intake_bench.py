@@ -23,6 +23,7 @@ Needs the ``dovecot`` binary (and PostgreSQL at CASEWORK_TEST_PG_URL for ``--bac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import email
 import email.policy
@@ -61,6 +62,27 @@ from tests.support.dovecot import Dovecot, make_message  # noqa: E402
 
 #: what the profile shows: our code, the email package, and the database round trips
 PROFILE_FILTER = r"intake/|store/|email/|sqlalchemy/engine/base.py:.*(commit|_execute_context)"
+
+
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def process_cpu(pipeline: Pipeline) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by this process and by the pipeline's workers."""
+    usage = os.times()
+    ticks = os.sysconf("SC_CLK_TCK")
+    workers = 0.0
+    pool = pipeline.preparer._pool
+    for pid in list(pool._processes) if pool is not None else []:  # type: ignore[attr-defined]
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            workers += (int(fields[11]) + int(fields[12])) / ticks
+    return usage.user + usage.system, workers
 
 
 def rss_mb() -> float:
@@ -396,6 +418,8 @@ def main() -> None:
             rss_start = rss_mb()
             sampler.start()
             profiler = cProfile.Profile() if args.profile else None
+            busy_before, total_before = cpu_times()
+            main_before, workers_before = process_cpu(pipeline)
             t = time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -403,6 +427,15 @@ def main() -> None:
             if profiler:
                 profiler.disable()
             secs = time.perf_counter() - t
+            busy_after, total_after = cpu_times()
+            main_after, workers_after = process_cpu(pipeline)
+            per_message = 1000 / max(1, summary["read"])
+            result["cpu_ms_per_message"] = {
+                "poller process": round((main_after - main_before) * per_message, 3),
+                "worker processes": round((workers_after - workers_before) * per_message, 3),
+            }
+            busy = (busy_after - busy_before) / max(1, total_after - total_before)
+            result["machine_busy_during_pipeline"] = round(busy, 3)  # share of both cores
             samples = sampler.stop() or [rss_mb()]
             half = max(1, len(samples) // 2)
             result.update({

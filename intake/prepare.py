@@ -15,6 +15,7 @@ forms a campaign is never classified), and every step computes for itself what i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 MIN_PARALLEL = 20
 #: messages per task handed to a worker: small enough that the store's half starts early
 CHUNK = 10
+#: how much lower the workers' CPU priority is than the poller's own
+WORKER_NICENESS = 5
 #: how often a worker checks that the process that started it is still there
 PARENT_CHECK_SECONDS = 1.0
 
@@ -181,6 +184,10 @@ _worker: dict[str, Any] = {}
 def _start_worker(settings: Settings, parent: int) -> None:
     _worker.clear()
     _worker["settings"] = settings
+    # The process storing the batches is the one everything waits for; the workers run batches
+    # ahead and can afford to yield the CPU to it when both want it.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
 
 
