@@ -221,23 +221,20 @@ def _prepare_chunk(raws: list[bytes], model_id: int | None) -> list[Prepared]:
 def _worker_classifier(settings: Settings, model_id: int | None) -> Any:
     """The classifier of stored model ``model_id`` (None: the seed model), loaded once per worker."""
     if _worker.get("model_id", -1) != model_id or "classifier" not in _worker:
-        from intake.classify import Classifier
+        from intake.classify import Classifier, load_classifier
 
-        data = None
-        if model_id is not None:
+        if model_id is None:
+            _worker["classifier"] = Classifier.from_settings(settings)
+        else:
             from sqlmodel import Session
 
             from store.db import make_engine
-            from store.models import ClassifierModel
 
             engine = make_engine(settings.database_url)
             try:
                 with Session(engine) as session:
-                    row = session.get(ClassifierModel, model_id)
-                    data = row.data if row is not None and isinstance(row.data, dict) else None
+                    _worker["classifier"] = load_classifier(session, settings, model_id)
             finally:
                 engine.dispose()
-        model = data if data and data.get("counts") else None
-        _worker["classifier"] = Classifier.from_settings(settings, model=model)
         _worker["model_id"] = model_id
     return _worker["classifier"]

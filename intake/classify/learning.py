@@ -44,9 +44,10 @@ def newest_model(session: Session) -> ClassifierModel | None:
     return session.exec(statement).first()
 
 
-def load_classifier(session: Session, settings: Settings) -> Classifier:
-    """The classifier with the newest stored model, or the seed-only model when none is stored."""
-    row = newest_model(session)
+def load_classifier(session: Session, settings: Settings, model_id: int | None = None) -> Classifier:
+    """The classifier with stored model ``model_id`` (default: the newest), or the seed-only model
+    when there is none (an intake worker asks for the model its pipeline uses, by id)."""
+    row = newest_model(session) if model_id is None else session.get(ClassifierModel, model_id)
     data = row.data if row is not None and isinstance(row.data, dict) and row.data.get("counts") else None
     return Classifier.from_settings(settings, model=data)
 

@@ -17,7 +17,7 @@ from casework.settings import Settings
 from intake.classify import Classifier
 from intake.pipeline import Pipeline
 from intake.prepare import MIN_PARALLEL, Preparer, prepare
-from store.models import Case
+from store.models import Case, ClassifierModel
 from tests.conftest import CORPUS, shared_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +70,31 @@ def test_batches_through_workers_give_the_same_cases_as_without(
             return [tuple(row) for row in rows]  # type: ignore[misc]
 
     assert categories(engine) == categories(alone_engine)
+
+
+def test_workers_classify_with_the_stored_model_they_are_told(settings: Settings, engine: Engine) -> None:
+    """A trained model (here: one that calls every letter a consultation) reaches the workers by id."""
+    from intake.classify import label_text, load_classifier, train
+    from intake.parse import parse_message
+
+    raws = corpus_raws()[:MIN_PARALLEL]
+    texts = [label_text(parse_message(raw)) for raw in corpus_raws()]
+    data = train([(text, "consultation") for text in texts] * 5)
+    with Session(engine) as session:
+        row = ClassifierModel(label_count=len(texts), data=data)
+        session.add(row)
+        session.commit()
+        model_id = row.id
+        here = load_classifier(session, settings, model_id)
+    preparer = Preparer(settings, workers=2)
+    try:
+        in_workers = preparer.start(raws, model_id=model_id).results()
+    finally:
+        preparer.close()
+    with_model = [p.classification for p in in_workers]
+    assert with_model == [prepare(raw, settings, here).classification for raw in raws]
+    seed = [prepare(raw, settings, Classifier.from_settings(settings)).classification for raw in raws]
+    assert with_model != seed, "the learned model made no difference: the test proves nothing"
 
 
 WORKER_ENTRY = """
