@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,14 +103,23 @@ class Ticket:
         raws: Sequence[bytes],
         futures: list[Future[list[Prepared]]] | None = None,
         done: list[Prepared] | None = None,
+        preparer: Preparer | None = None,
     ) -> None:
         self._raws = raws
         self._futures = futures or []
         self._done = done
+        self._preparer = preparer
 
     def results(self) -> list[Prepared]:
         if self._done is None:
-            self._done = [prepared for future in self._futures for prepared in future.result()]
+            try:
+                self._done = [prepared for future in self._futures for prepared in future.result()]
+            except Exception as err:  # a worker died (the OOM killer, a crash): never lose the batch
+                assert self._preparer is not None
+                log.warning("intake workers failed (%s); preparing this batch in the poller's process",
+                            type(err).__name__)  # fmt: skip
+                self._preparer.reset()
+                self._done = [prepare(raw, self._preparer.settings) for raw in self._raws]
             for raw, prepared in zip(self._raws, self._done, strict=True):
                 if prepared.msg is not None and not prepared.msg.raw:
                     prepared.msg.raw = raw  # a worker sent the message back without its bytes
@@ -133,9 +143,15 @@ class Preparer:
         """
         if not parallel or self.workers < 1 or len(raws) < MIN_PARALLEL:
             return Ticket(raws, done=[prepare(raw, self.settings) for raw in raws])
-        pool = self._ensure_pool()
         chunks = [list(raws[i : i + CHUNK]) for i in range(0, len(raws), CHUNK)]
-        return Ticket(raws, futures=[pool.submit(_prepare_chunk, chunk, model_id) for chunk in chunks])
+        try:
+            pool = self._ensure_pool()
+            futures = [pool.submit(_prepare_chunk, chunk, model_id) for chunk in chunks]
+        except BrokenProcessPool:  # a worker died since the last batch: this one is done here
+            log.warning("intake workers are gone; preparing this batch in the poller's process")
+            self.reset()
+            return Ticket(raws, done=[prepare(raw, self.settings) for raw in raws])
+        return Ticket(raws, futures=futures, preparer=self)
 
     def warm(self) -> None:
         """Start the worker processes now, and wait until each has started (about half a second).
@@ -152,6 +168,12 @@ class Preparer:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def reset(self) -> None:
+        """Drop a broken pool without waiting for it; the next big batch starts a new one."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

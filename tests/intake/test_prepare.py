@@ -97,6 +97,28 @@ def test_workers_classify_with_the_stored_model_they_are_told(settings: Settings
     assert with_model != seed, "the learned model made no difference: the test proves nothing"
 
 
+def test_a_dead_worker_costs_speed_not_the_batch(settings: Settings) -> None:
+    """A worker killed (the OOM killer, say) between or during batches: the batch is prepared in
+    the poller's own process, and the next one gets a fresh pool."""
+    raws = corpus_raws()[:MIN_PARALLEL]
+    expected = [prepare(raw, settings).msg for raw in raws]
+    preparer = Preparer(settings, workers=2)
+    try:
+        preparer.warm()
+        assert preparer._pool is not None
+        for pid in list(preparer._pool._processes):  # type: ignore[attr-defined]
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        for in_workers in (False, True):  # the broken pool's batch, then a fresh pool's
+            got = preparer.start(raws, model_id=None).results()
+            assert [p.msg.message_id for p in got if p.msg] == [m.message_id for m in expected if m]
+            assert all(p.msg is not None and p.msg.raw == raw for p, raw in zip(got, raws, strict=True))
+            # only workers classify ahead (in the poller's process the classify step does it)
+            assert all((p.classification is not None) == in_workers for p in got if not p.automatic)
+    finally:
+        preparer.close()
+
+
 WORKER_ENTRY = """
 import sys, time
 from casework.settings import Settings
