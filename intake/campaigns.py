@@ -27,7 +27,7 @@ from functools import lru_cache
 from itertools import repeat
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlmodel import Session
 
 from store.models import FingerprintBand, Message
@@ -150,6 +150,11 @@ class Match:
     similarity: float
 
 
+def _placeholder(connection: Connection) -> str:
+    """The driver's own parameter mark, for SQL written here past SQLAlchemy's compiler."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
 def band_index(session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
     """The stored messages of each of ``keys``: one query for a whole batch's band keys.
 
@@ -159,7 +164,7 @@ def band_index(session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
     keys = list(dict.fromkeys(keys))
     index: dict[str, list[int]] = {}
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = _placeholder(connection)
     table = FingerprintBand.__tablename__
     for start in range(0, len(keys), INDEX_CHUNK):
         chunk = keys[start : start + INDEX_CHUNK]
@@ -195,7 +200,7 @@ def similar_messages(
         candidates = ranked_candidates(index, band_keys)
     else:
         connection = session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        mark = _placeholder(connection)
         found = connection.exec_driver_sql(_candidates_sql(len(band_keys), mark), tuple(band_keys))
         candidates = [row[0] for row in found]
     for start in range(0, len(candidates), CHUNK):

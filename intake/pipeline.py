@@ -43,8 +43,8 @@ STEPS: tuple[str, ...] = ("dedupe", "thread", "automatic", "campaign", "classify
 #: how often a running pipeline looks for a newer trained classifier model
 MODEL_CHECK_SECONDS = 60.0
 
-#: batches being prepared while one is stored: two keep the workers busy through the store's
-#: slower moments (a checkpoint, a merge) without holding much mail in memory
+#: batches being prepared while one is stored: enough to keep the workers busy through the
+#: store's slower moments (a checkpoint, a merge) without holding much mail in memory
 LOOKAHEAD = 4
 
 KINDS = ("opened", "attached", "automatic", "duplicate", "quarantined")
@@ -208,7 +208,7 @@ class Pipeline:
         if self._classifier is None or newest != self._model_id:
             from intake.classify import load_classifier
 
-            self._classifier = load_classifier(session, self.settings)
+            self._classifier = load_classifier(session, self.settings, newest)  # the one workers use
             self._model_id = newest
         return self._classifier
 

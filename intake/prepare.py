@@ -119,7 +119,7 @@ class Ticket:
                 log.warning("intake workers failed (%s); preparing this batch in the poller's process",
                             type(err).__name__)  # fmt: skip
                 self._preparer.reset()
-                self._done = [prepare(raw, self._preparer.settings) for raw in self._raws]
+                self._done = self._preparer.here(self._raws)
             for raw, prepared in zip(self._raws, self._done, strict=True):
                 if prepared.msg is not None and not prepared.msg.raw:
                     prepared.msg.raw = raw  # a worker sent the message back without its bytes
@@ -142,7 +142,7 @@ class Preparer:
         classify step does it only for the messages that need it.
         """
         if not parallel or self.workers < 1 or len(raws) < MIN_PARALLEL:
-            return Ticket(raws, done=[prepare(raw, self.settings) for raw in raws])
+            return Ticket(raws, done=self.here(raws))
         chunks = [list(raws[i : i + CHUNK]) for i in range(0, len(raws), CHUNK)]
         try:
             pool = self._ensure_pool()
@@ -150,8 +150,12 @@ class Preparer:
         except BrokenProcessPool:  # a worker died since the last batch: this one is done here
             log.warning("intake workers are gone; preparing this batch in the poller's process")
             self.reset()
-            return Ticket(raws, done=[prepare(raw, self.settings) for raw in raws])
+            return Ticket(raws, done=self.here(raws))
         return Ticket(raws, futures=futures, preparer=self)
+
+    def here(self, raws: Sequence[bytes]) -> list[Prepared]:
+        """Prepare ``raws`` in this process (nothing classified ahead: the classify step does it)."""
+        return [prepare(raw, self.settings) for raw in raws]
 
     def warm(self) -> None:
         """Start the worker processes now, and wait until each has started (about half a second).

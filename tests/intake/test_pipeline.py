@@ -189,7 +189,7 @@ def test_a_running_pipeline_picks_up_a_newly_trained_model(
 
     loads: list[int] = []
 
-    def fake_load(session: Session, settings: Settings) -> StandInClassifier:
+    def fake_load(session: Session, settings: Settings, model_id: int | None = None) -> StandInClassifier:
         loads.append(1)
         return StandInClassifier()
 
