@@ -1,13 +1,24 @@
-"""Sends queued acknowledgements (outbox rows of kind ``email.ack``) over SMTP.
+"""Sends queued email (outbox rows whose kind starts ``email.``) over SMTP.
 
 Rows are claimed, sent and marked in short transactions; a failure puts the row back with a
-back-off, so an SMTP outage delays acknowledgements without losing them. Settings:
+back-off, so an SMTP outage delays mail without losing it. Settings:
 ``CASEWORK_SMTP_HOST``, ``_PORT``, ``_TLS`` (``none|starttls|ssl``), ``_USER``, ``_PASSWORD``,
-``_FROM``. The outbox row already holds the rendered message (see :mod:`intake.ack`).
+``_FROM``.
+
+Every row already holds its rendered message, so whatever queued it (acknowledgements in
+:mod:`intake.ack`, replies, surgery invitations) needs no code here. The payload:
+
+* ``to``, ``subject``, ``body``, ``message_id`` — required;
+* ``in_reply_to`` and ``references`` (a list; In-Reply-To alone is used when absent);
+* ``cc`` (a list), ``headers`` (extra header → value), ``html`` (an HTML alternative);
+* ``attachments``: ``[{"filename", "content_type", "data_b64"}]``, each attached as it is
+  (a ``text/calendar`` part keeps its ``method`` parameter from ``content_type``);
+* ``auto_reply``: mark the message as an automatic reply (RFC 3834), as acknowledgements are.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import smtplib
 import ssl
@@ -24,21 +35,42 @@ from store.outbox import claim, mark_failed, mark_sent
 log = logging.getLogger(__name__)
 
 KIND = "email.ack"
+#: every outbox kind this sender drains starts with this
+PREFIX = "email."
 
 
 def build(settings: Settings, payload: dict[str, Any]) -> EmailMessage:
+    """The message a row's ``payload`` describes (see the module's docstring)."""
     message = EmailMessage()
     message["From"] = settings.smtp_from or f"casework@{settings.smtp_host}"
     message["To"] = payload["to"]
+    if payload.get("cc"):
+        message["Cc"] = ", ".join(payload["cc"])
     message["Subject"] = payload["subject"]
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = payload.get("date") or formatdate(localtime=False)
     message["Message-ID"] = payload["message_id"]
     if payload.get("in_reply_to"):
         message["In-Reply-To"] = payload["in_reply_to"]
-        message["References"] = payload["in_reply_to"]
-    message["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
-    message["X-Auto-Response-Suppress"] = "All"
+        message["References"] = " ".join(payload.get("references") or [payload["in_reply_to"]])
+    if payload.get("auto_reply"):
+        message["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
+        message["X-Auto-Response-Suppress"] = "All"
+    for name, value in (payload.get("headers") or {}).items():
+        message[name] = value
     message.set_content(payload["body"])
+    if payload.get("html"):
+        message.add_alternative(payload["html"], subtype="html")
+    for part in payload.get("attachments") or []:
+        maintype, _, rest = part.get("content_type", "application/octet-stream").partition("/")
+        subtype, _, params = rest.partition(";")
+        extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
+        message.add_attachment(
+            base64.b64decode(part["data_b64"]),
+            maintype=maintype or "application",
+            subtype=subtype.strip() or "octet-stream",
+            filename=part.get("filename") or None,
+            params={k: v.strip('"') for k, v in extra.items()},
+        )
     return message
 
 
@@ -58,18 +90,18 @@ def connect(settings: Settings) -> smtplib.SMTP:
 
 
 def drain(settings: Settings, engine: Engine, *, limit: int = 50) -> int:
-    """Send due acknowledgements; returns how many were sent."""
+    """Send due email of every ``email.*`` kind; returns how many were sent."""
     if not settings.smtp_enabled:
         return 0
     with session_scope(engine) as session:
-        items = claim(session, limit=limit, kinds=(KIND,))
+        items = claim(session, limit=limit, kind_prefix=PREFIX)
     if not items:
         return 0
     sent = 0
     try:
         smtp = connect(settings)
     except (OSError, smtplib.SMTPException) as err:
-        log.warning("SMTP server unavailable (%s); %d acknowledgements wait", type(err).__name__, len(items))
+        log.warning("SMTP server unavailable (%s); %d emails wait", type(err).__name__, len(items))
         with session_scope(engine) as session:
             for item in items:
                 mark_failed(session, item=session.merge(item), error=f"connect: {err}")
@@ -77,9 +109,9 @@ def drain(settings: Settings, engine: Engine, *, limit: int = 50) -> int:
     with smtp:
         for item in items:
             try:
-                smtp.send_message(build(settings, item.payload))
+                smtp.send_message(build(settings, _with_kind(item.kind, item.payload)))
             except (OSError, smtplib.SMTPException) as err:
-                log.warning("acknowledgement %s not sent: %s", item.key.rsplit(":", 1)[0], type(err).__name__)
+                log.warning("email %s not sent: %s", item.key.rsplit(":", 1)[0], type(err).__name__)
                 with session_scope(engine) as session:
                     mark_failed(session, item=session.merge(item), error=str(err))
                 continue
@@ -88,5 +120,12 @@ def drain(settings: Settings, engine: Engine, *, limit: int = 50) -> int:
                     session, item=session.merge(item), result={"message_id": item.payload["message_id"]}
                 )
             sent += 1
-    log.info("sent %d acknowledgements", sent)
+    log.info("sent %d emails", sent)
     return sent
+
+
+def _with_kind(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Acknowledgements queued before ``auto_reply`` existed are automatic replies all the same."""
+    if kind == KIND and "auto_reply" not in payload:
+        return {**payload, "auto_reply": True}
+    return payload

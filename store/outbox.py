@@ -165,8 +165,12 @@ def claim(
     limit: int = 20,
     lease: timedelta = timedelta(minutes=2),
     kinds: tuple[str, ...] | None = None,
+    kind_prefix: str | None = None,
 ) -> list[OutboxItem]:
     """Take up to ``limit`` due rows for sending; the caller commits right after.
+
+    ``kinds`` names the kinds to take; ``kind_prefix`` takes every kind starting with it
+    (the email sender takes every ``email.*`` row, whatever queued it).
 
     One ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING id``: the claim is a write from the
     first statement, so on SQLite a second instance waits for the write lock and then finds the
@@ -187,6 +191,8 @@ def claim(
     )
     if kinds:
         due = due.where(_OUTBOX.c.kind.in_(kinds))
+    if kind_prefix:
+        due = due.where(_OUTBOX.c.kind.startswith(kind_prefix, autoescape=True))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = list(
