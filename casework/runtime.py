@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from casework.errors import UserError
 from casework.settings import Settings, get_settings
 from store.db import engine_for, upgrade
+from store.workdays import set_extra_holidays
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 def open_store(settings: Settings | None = None, *, migrate: bool = True) -> Engine:
     """The engine for the configured database, upgraded to the current schema."""
     settings = settings or get_settings()
+    set_extra_holidays(settings.extra_holiday_dates)
     path = settings.sqlite_path()
     if path is not None and path.parent and not path.parent.exists():
         raise UserError(

@@ -11,13 +11,16 @@ from __future__ import annotations
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Values that mean "somebody copied .env.example and forgot to fill it in".
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "xoxb-your-token", "your-signing-secret", ""})
+
+if TYPE_CHECKING:
+    from store.deadline_policy import Policy
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -49,8 +52,15 @@ class Settings(BaseSettings):
 
     # --- deadlines -----------------------------------------------------------------------
     deadline_working_days: int = 20
-    #: per-category overrides, e.g. ``{"foi": 20, "complaint": 15}``
-    deadline_policy: dict[str, int] = Field(default_factory=dict)
+    #: per-category overrides: a number of working days (``{"foi": 20, "complaint": 15}``) or an
+    #: object of :data:`store.deadline_policy.POLICY_KEYS` (extension and review caps)
+    deadline_policy: dict[str, Any] = Field(default_factory=dict)
+    #: bank holidays the ``holidays`` package does not know yet, not working days in any nation
+    extra_holidays: CommaList = Field(default_factory=list)
+    #: working days a stopped clock waits before its assignee is reminded
+    clock_stop_remind_working_days: int = 20
+    #: working days without a clarification before "Close as lapsed" is offered
+    clarification_lapse_working_days: int = 60
     #: office closure days: shown beside deadlines, never change the statutory date
     closure_days: CommaList = Field(default_factory=list)
     call_target_seconds: int = 9
@@ -118,6 +128,7 @@ class Settings(BaseSettings):
 
     _split = field_validator(
         "closure_days",
+        "extra_holidays",
         "force_domains",
         "consultation_addresses",
         "office_addresses",
@@ -136,10 +147,37 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
+    @field_validator("deadline_policy")
+    @classmethod
+    def _check_deadline_policy(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from store.deadline_policy import check_policy
+
+        return check_policy(value)
+
+    @field_validator("extra_holidays")
+    @classmethod
+    def _check_extra_holidays(cls, value: list[str]) -> list[str]:
+        for day in value:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"CASEWORK_EXTRA_HOLIDAYS: {day!r} is not a date (YYYY-MM-DD)") from None
+        return value
+
     # --- derived -------------------------------------------------------------------------
     @property
     def closure_dates(self) -> frozenset[date]:
         return frozenset(date.fromisoformat(day) for day in self.closure_days)
+
+    @property
+    def extra_holiday_dates(self) -> frozenset[date]:
+        return frozenset(date.fromisoformat(day) for day in self.extra_holidays)
+
+    def policy(self, category: str) -> Policy:
+        """The deadline policy of ``category`` (:mod:`store.deadline_policy`)."""
+        from store.deadline_policy import policy_for
+
+        return policy_for(self.deadline_policy, category, default_days=self.deadline_working_days)
 
     @property
     def thresholds(self) -> list[int]:
@@ -154,7 +192,7 @@ class Settings(BaseSettings):
         return bool(self.imap_host)
 
     def deadline_days(self, category: str) -> int:
-        return self.deadline_policy.get(category, self.deadline_working_days)
+        return self.policy(category).working_days
 
     @property
     def is_sqlite(self) -> bool:

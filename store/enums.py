@@ -69,3 +69,6 @@ class EventKind(StrEnum):
     LINK = "link"
     MESSAGE = "message"
     NOTE = "note"
+    #: a clock stop, restart or extension, or a due date moved by a change of holidays
+    CLOCK = "clock"
+    REVIEW = "review"

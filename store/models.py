@@ -81,6 +81,10 @@ class Case(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    #: the day the statutory clock stopped, while it is stopped (:mod:`store.clocks`); warnings skip these
+    clock_stopped_on: date | None = Field(default=None, index=True)
+    #: the case this one is an internal review of
+    review_of_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
 
 
 class Message(SQLModel, table=True):
@@ -261,3 +265,38 @@ class ReferenceCounter(SQLModel, table=True):
     __tablename__ = "reference_counters"
     scope: str = Field(primary_key=True, max_length=60)
     last_number: int = 0
+
+
+# --- statutory clocks (store.clocks) ---------------------------------------------------------
+
+
+class ClockEvent(SQLModel, table=True):
+    """A stop, restart or extension of a case's clock; the due date is computed from these rows.
+
+    Never edited: a correction is a new event. ``on`` is the London date the event took effect
+    (it may be entered later than that); ``at`` is when it was recorded.
+    """
+
+    __tablename__ = "clock_events"
+    __table_args__ = (Index("ix_clock_events_case_on", "case_id", "on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    #: ``stop``, ``start`` or ``extend``
+    kind: str = Field(max_length=16)
+    on: date = Field(nullable=False)
+    #: a stop's reason (``clarification``, ``fee``, ``other``) or an extension's
+    reason: str = Field(default="", max_length=2000)
+    #: an extension's working days
+    working_days: int | None = Field(default=None)
+    note: str = Field(default="", max_length=2000)
+    actor: str = Field(default="system", max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StoreState(SQLModel, table=True):
+    """Small named values the service remembers between starts (the holiday fingerprint)."""
+
+    __tablename__ = "store_state"
+    name: str = Field(primary_key=True, max_length=100)
+    value: str = Field(default="", max_length=2000)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

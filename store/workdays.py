@@ -5,6 +5,9 @@ Saturday, a Sunday, Christmas Day, Good Friday or a day that is a bank holiday u
 Banking and Financial Dealings Act 1971 *in any part of the United Kingdom*. So a working day
 here is a weekday that is not a holiday in England and Wales, Scotland or Northern Ireland
 (2 January, St Andrew's Day, St Patrick's Day and 12 July included, with substitute days).
+Bank holidays proclaimed after the ``holidays`` release in use (a coronation, a jubilee) are
+added with ``CASEWORK_EXTRA_HOLIDAYS`` (:func:`set_extra_holidays`, called when the store is
+opened), and count as holidays in every nation.
 
 The time for compliance starts on the first working day *following* the day of receipt, which
 is the Europe/London date of the timestamp, whatever offset it was written in. Day counts use a
@@ -46,12 +49,48 @@ def uk_bank_holidays(year: int) -> dict[date, str]:
     return {day: "; ".join(names) for day, names in sorted(found.items())}
 
 
+#: the process's extra non-working days (``CASEWORK_EXTRA_HOLIDAYS``); see :func:`set_extra_holidays`
+_EXTRA_HOLIDAYS: frozenset[date] = frozenset()
+EXTRA_HOLIDAY_NAME = "Extra bank holiday (CASEWORK_EXTRA_HOLIDAYS)"
+
+
+def set_extra_holidays(days: Iterable[date]) -> None:
+    """Make ``days`` non-working days for every calendar of this process.
+
+    A module setting rather than an argument everywhere: every count of working days in the
+    service (deadlines, warnings, digests, reports) must agree, and they all ask
+    :func:`is_working_day` or :func:`calendar`, whose cache is keyed by this set.
+    """
+    global _EXTRA_HOLIDAYS
+    _EXTRA_HOLIDAYS = frozenset(days)
+
+
+def extra_holidays() -> frozenset[date]:
+    return _EXTRA_HOLIDAYS
+
+
 def holiday_name(day: date) -> str | None:
-    return uk_bank_holidays(day.year).get(day)
+    name = uk_bank_holidays(day.year).get(day)
+    if name is None and day in _EXTRA_HOLIDAYS:
+        return EXTRA_HOLIDAY_NAME
+    return name
 
 
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in uk_bank_holidays(day.year)
+def is_working_day(day: date, extra: frozenset[date] | None = None) -> bool:
+    """A weekday that is no UK bank holiday (nor one of ``extra``, default the process's set)."""
+    if day.weekday() >= 5 or day in uk_bank_holidays(day.year):
+        return False
+    return day not in (_EXTRA_HOLIDAYS if extra is None else extra)
+
+
+def non_working_weekdays(first_year: int, last_year: int, extra: frozenset[date] | None = None) -> list[date]:
+    """Every weekday of the years given that is not a working day, in order."""
+    day, end, found = date(first_year, 1, 1), date(last_year, 12, 31), []
+    while day <= end:
+        if day.weekday() < 5 and not is_working_day(day, extra):
+            found.append(day)
+        day += timedelta(days=1)
+    return found
 
 
 @dataclass
@@ -66,10 +105,17 @@ class _Index:
 class WorkingCalendar:
     """Counts and adds UK working days in constant time, growing its year span on demand."""
 
-    def __init__(self, extra_closures: Iterable[date] = ()) -> None:
+    def __init__(
+        self, extra_closures: Iterable[date] = (), extra_holidays: Iterable[date] | None = None
+    ) -> None:
         #: office closure days: reported beside a deadline, never part of the statutory count
         self.closures = frozenset(extra_closures)
+        #: non-working days beyond the ``holidays`` package's (None: the process's set)
+        self.extra_holidays = frozenset(_EXTRA_HOLIDAYS if extra_holidays is None else extra_holidays)
         self._index: _Index | None = None
+
+    def is_working_day(self, day: date) -> bool:
+        return is_working_day(day, self.extra_holidays)
 
     def _ensure(self, *days: date) -> _Index:
         low = min(d.year for d in days) - 1
@@ -82,7 +128,7 @@ class WorkingCalendar:
             day = date(first, 1, 1)
             end = date(last, 12, 31)
             while day <= end:
-                if is_working_day(day):
+                if is_working_day(day, self.extra_holidays):
                     ordinals.append(day.toordinal())
                 day += timedelta(days=1)
             index = self._index = _Index(first, last, ordinals)
@@ -112,7 +158,7 @@ class WorkingCalendar:
 
     def next_working_day(self, day: date) -> date:
         """``day`` itself if it is a working day, else the next one."""
-        return day if is_working_day(day) else self.add_working_days(day, 1)
+        return day if self.is_working_day(day) else self.add_working_days(day, 1)
 
     def working_days_left(self, today: date, due: date) -> int:
         """Working days from ``today`` to ``due``: 0 on the due date, negative once overdue."""
@@ -125,7 +171,11 @@ class WorkingCalendar:
         return sorted(d for d in self.closures if received < d <= due)
 
 
-@lru_cache(maxsize=8)
 def calendar(extra_closures: frozenset[date] = frozenset()) -> WorkingCalendar:
     """A shared calendar (building the index for a year takes a few milliseconds)."""
-    return WorkingCalendar(extra_closures)
+    return _calendar(extra_closures, _EXTRA_HOLIDAYS)
+
+
+@lru_cache(maxsize=8)
+def _calendar(extra_closures: frozenset[date], extra: frozenset[date]) -> WorkingCalendar:
+    return WorkingCalendar(extra_closures, extra)

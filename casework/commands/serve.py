@@ -54,7 +54,9 @@ def start_workers(
     from bot.sender import OutboxSender
     from casework import scheduler
     from intake import poller
+    from store.recompute import follow_holidays
 
+    follow_holidays(engine, settings)  # before anything reads a due date
     threads = [_thread("outbox-sender", OutboxSender(settings, engine, client).run, stop)]
     running = scheduler.start(settings, engine)
 

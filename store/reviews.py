@@ -1,0 +1,111 @@
+"""Internal reviews: a linked case of its own, with its own deadline, for a reviewed case.
+
+A review's reference is its original's with ``-R1`` (``-R2``… for later ones), so whoever reads
+it sees what it reviews and intake threads replies naming it onto the review (see
+:func:`intake.steps.thread.reference_pattern`). It takes the original's category and
+correspondent, is received on the day the review was asked for, and is due after the
+category's ``review_working_days`` (default 20; ICO guidance: 20 working days, 40 at most),
+extendable up to ``review_cap_working_days``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from casework.settings import Settings
+from store import clocks
+from store.cases import CaseError, add_participant, open_case, record_event
+from store.enums import EventKind
+from store.models import Case, CaseParticipant, Correspondent
+from store.outbox import enqueue
+
+
+def review_reference(session: Session, *, original: Case) -> str:
+    count = session.execute(
+        select(func.count()).select_from(Case).where(col(Case.review_of_id) == original.id)
+    ).scalar_one()
+    return f"{original.reference}-R{int(count) + 1}"
+
+
+def open_review(
+    session: Session,
+    *,
+    original: Case,
+    settings: Settings,
+    actor: str,
+    on: date | None = None,
+    today: date | None = None,
+) -> Case:
+    """Open the internal review of ``original``, asked for on ``on`` (default today)."""
+    if original.review_of_id is not None:
+        raise CaseError(f"{original.reference} is itself an internal review; review its original instead.")
+    today = today or clocks.today_london()
+    on = on or today
+    if on > today:
+        raise CaseError(f"A review asked for on {on} is in the future (today is {today}).")
+    if on < original.received_on:
+        raise CaseError(
+            f"A review asked for on {on} is before {original.reference} "
+            f"was received ({original.received_on})."
+        )
+    correspondent = (
+        session.get(Correspondent, original.correspondent_id) if original.correspondent_id else None
+    )
+    review = open_case(
+        session,
+        settings=settings,
+        category=original.category,
+        received_at=clocks.received_at_for(on, today),
+        subject=f"Internal review: {original.subject}"[:1000],
+        correspondent=correspondent,
+        actor=actor,
+        reference=review_reference(session, original=original),
+    )
+    review.review_of_id = original.id
+    review.linked_case_id = original.id
+    session.add(review)
+    session.flush()
+    clocks.refresh(session, case=review, settings=settings)
+    for (person,) in session.execute(
+        select(CaseParticipant.correspondent_id).where(col(CaseParticipant.case_id) == original.id)  # type: ignore[call-overload]
+    ).all():
+        found = session.get(Correspondent, person)
+        if found is not None:
+            add_participant(session, case=review, correspondent=found)
+    record_event(
+        session,
+        case=review,
+        kind=EventKind.REVIEW,
+        actor=actor,
+        old=original.reference,
+        new=review.reference,
+        note=f"internal review of {original.reference}",
+    )
+    record_event(
+        session,
+        case=original,
+        kind=EventKind.REVIEW,
+        actor=actor,
+        old=original.reference,
+        new=review.reference,
+        note=f"internal review opened as {review.reference}",
+    )
+    enqueue(
+        session,
+        key=f"triage:{review.reference}",
+        kind="slack.triage",
+        payload={"reference": review.reference},
+        case_id=review.id,
+    )
+    return review
+
+
+def reviews_of(session: Session, *, case: Case) -> list[Case]:
+    return list(
+        session.execute(
+            select(Case).where(col(Case.review_of_id) == case.id).order_by(col(Case.id))
+        ).scalars()
+    )
