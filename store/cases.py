@@ -372,7 +372,9 @@ def set_category(
         return False
     old = case.category
     case.category = category.value
-    case.due_on = due_on_for(settings, category=category.value, received_on=case.received_on)
+    from store.clocks import refresh  # the new period, with the case's clock events
+
+    refresh(session, case=case, settings=settings)
     case.needs_triage = False
     case.updated_at = utcnow()
     session.add(case)

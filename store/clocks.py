@@ -153,6 +153,20 @@ def steps_of(session: Session, *, case_id: int) -> list[Step]:
     return [Step(r.kind, r.on, r.reason, r.working_days or 0) for r in rows]
 
 
+def steps_by_case(session: Session, case_ids: Sequence[int]) -> dict[int, list[Step]]:
+    """The clock events of many cases in one query (cases without any are absent)."""
+    found: dict[int, list[Step]] = {}
+    if not case_ids:
+        return found
+    for r in session.execute(
+        select(ClockEvent)
+        .where(col(ClockEvent.case_id).in_(list(case_ids)))
+        .order_by(col(ClockEvent.on), col(ClockEvent.id))
+    ).scalars():
+        found.setdefault(r.case_id, []).append(Step(r.kind, r.on, r.reason, r.working_days or 0))
+    return found
+
+
 def period_of(settings: Settings, case: Case) -> int:
     policy = settings.policy(case.category)
     return policy.review_working_days if case.review_of_id is not None else policy.working_days

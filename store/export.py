@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from casework.settings import Settings
+from store import clocks
 from store.models import Case, CaseParticipant, Correspondent, Message
+from store.workdays import calendar
 
 EXPORT_FIELDS = [
     "reference",
@@ -20,12 +24,28 @@ EXPORT_FIELDS = [
     "closed_at",
     "message_ids",
     "participants",
+    # the statutory clock (store.clocks); added after the original columns
+    "original_due_on",
+    "clock",
+    "stopped_working_days",
+    "extended_working_days",
+    "days_late",
+    "review_of",
 ]
 PAGE = 2000
 
 
-def export_cases(session: Session) -> Iterator[dict[str, Any]]:
-    """Every case in reference order, read a page at a time so memory stays flat."""
+def export_cases(
+    session: Session, *, settings: Settings | None = None, today: date | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every case in reference order, read a page at a time so memory stays flat.
+
+    ``days_late`` counts the working days after the final due date on which the case closed
+    (the closure stands for the final response), or for an unclosed case as at ``today``.
+    """
+    settings = settings or Settings()
+    today = today or clocks.today_london()
+    cal = calendar(settings.closure_dates)
     last_id = 0
     while True:
         cases = list(
@@ -38,6 +58,9 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
                     col(Case.received_at),
                     col(Case.due_on),
                     col(Case.closed_at),
+                    col(Case.closed_on),
+                    col(Case.received_on),
+                    col(Case.review_of_id),
                 )
                 .where(col(Case.id) > last_id)
                 .order_by(col(Case.id))
@@ -65,7 +88,18 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
         ):
             if email not in participants[case_id]:
                 participants[case_id].append(email)
+        steps = clocks.steps_by_case(session, ids)
+        originals = {c.review_of_id for c in cases if c.review_of_id is not None}
+        review_of: dict[int, str] = {}
+        if originals:
+            query = select(col(Case.id), col(Case.reference)).where(col(Case.id).in_(originals))
+            review_of = {row.id: row.reference for row in session.execute(query)}
         for c in cases:
+            policy = settings.policy(c.category)
+            period = policy.review_working_days if c.review_of_id is not None else policy.working_days
+            state = clocks.compute(
+                received_on=c.received_on, period=period, steps=steps.get(c.id, []), cal=cal, today=today
+            )
             yield {
                 "reference": c.reference,
                 "category": c.category,
@@ -75,4 +109,10 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
                 "closed_at": c.closed_at.isoformat() if c.closed_at else None,
                 "message_ids": message_ids.get(c.id, []),
                 "participants": participants.get(c.id, []),
+                "original_due_on": state.original_due_on.isoformat(),
+                "clock": state.clock,
+                "stopped_working_days": state.stopped_working_days,
+                "extended_working_days": state.extended_working_days,
+                "days_late": state.days_late(cal, end=c.closed_on or today),
+                "review_of": review_of.get(c.review_of_id) if c.review_of_id is not None else None,
             }

@@ -24,7 +24,7 @@ from store import clocks
 from store.cases import record_event
 from store.db import session_scope
 from store.enums import UNCLOSED, EventKind
-from store.models import Case, ClockEvent, StoreState
+from store.models import Case, StoreState
 from store.outbox import enqueue
 from store.types import utcnow
 from store.workdays import non_working_weekdays
@@ -83,15 +83,7 @@ def recompute(
         if not cases:
             return moves
         last_id = cases[-1].id or 0
-        steps: dict[int, list[clocks.Step]] = {}
-        for event in session.execute(
-            select(ClockEvent)
-            .where(col(ClockEvent.case_id).in_([c.id for c in cases]))
-            .order_by(col(ClockEvent.on), col(ClockEvent.id))
-        ).scalars():
-            steps.setdefault(event.case_id, []).append(
-                clocks.Step(event.kind, event.on, event.reason, event.working_days or 0)
-            )
+        steps = clocks.steps_by_case(session, [c.id for c in cases if c.id is not None])
         for case in cases:
             assert case.id is not None
             state = clocks.state_of(session, case=case, settings=settings, steps=steps.get(case.id, []))

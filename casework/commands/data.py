@@ -93,7 +93,7 @@ def export_cases_command(
     stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         with session_scope(engine) as session:
-            rows = export_cases(session)
+            rows = export_cases(session, settings=get_settings())
             if format is ExportFormat.json:
                 json.dump(list(rows), stream, ensure_ascii=False, indent=1)
                 stream.write("\n")
