@@ -8,7 +8,7 @@ day). EW England and Wales, S Scotland, NI Northern Ireland.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 _TABLE = {
     2022: [
@@ -43,7 +43,7 @@ _TABLE = {
         "11-30",
         "12-25",
         "12-26",
-    ],  # fmt: skip
+    ],
     2024: [
         "01-01",
         "01-02",
@@ -58,7 +58,7 @@ _TABLE = {
         "12-02",
         "12-25",
         "12-26",
-    ],  # fmt: skip
+    ],
     2025: [
         "01-01",
         "01-02",
@@ -73,7 +73,7 @@ _TABLE = {
         "12-01",
         "12-25",
         "12-26",
-    ],  # fmt: skip
+    ],
     2026: [
         "01-01",
         "01-02",
@@ -89,7 +89,7 @@ _TABLE = {
         "11-30",
         "12-25",
         "12-28",
-    ],  # fmt: skip
+    ],
     2027: [
         "01-01",
         "01-04",
@@ -104,7 +104,7 @@ _TABLE = {
         "11-30",
         "12-27",
         "12-28",
-    ],  # fmt: skip
+    ],
 }
 FIRST, LAST = date(2022, 1, 1), date(2027, 12, 31)
 GOOD_FRIDAYS = [date(2022, 4, 15), date(2023, 4, 7), date(2024, 3, 29), date(2025, 4, 18), date(2026, 4, 3),
@@ -130,13 +130,13 @@ def nth_working_after(day: date, n: int, extra: frozenset[date] = frozenset()) -
 def london_date(moment: datetime) -> date:
     """Europe/London date by the BST rule: UTC+1 from 01:00 UTC on the last Sunday of March to
     01:00 UTC on the last Sunday of October."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
 
     def last_sunday(month: int) -> datetime:
         day = date(utc.year, month, 31)
         while day.weekday() != 6:
             day -= timedelta(days=1)
-        return datetime(day.year, day.month, day.day, 1, tzinfo=timezone.utc)
+        return datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
 
     summer = last_sunday(3) <= utc < last_sunday(10)
     return (utc + timedelta(hours=1 if summer else 0)).date()
