@@ -30,7 +30,10 @@ RESEND_WINDOW = timedelta(hours=24)
 
 @lru_cache(maxsize=8)
 def reference_pattern(prefix: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}-(\d{{4}})-(\d{{6}})(?!\d)", re.IGNORECASE)
+    """A case reference; an internal review's (``…-000123-R1``, :mod:`store.reviews`) whole."""
+    return re.compile(
+        rf"(?<![A-Za-z0-9]){re.escape(prefix)}-(\d{{4}})-(\d{{6}})(?:-R\d+(?!\d))?(?!\d)", re.IGNORECASE
+    )
 
 
 def references_in(text: str, prefix: str) -> list[str]:
