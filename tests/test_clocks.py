@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -29,8 +30,11 @@ def _no_extra_holidays() -> Iterator[None]:
     set_extra_holidays(())  # the CLI sets the process's extra holidays from its settings
 
 
+Cli = Callable[..., Result]
+
+
 @pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
     def run(*args: str, env: dict[str, str] | None = None) -> Result:
         return run_cli(list(args), database_url=database_url, monkeypatch=monkeypatch, capsys=capsys, env=env)
 
@@ -51,7 +55,7 @@ def _open(engine: Engine, settings: Settings, category: str = "foi", received: d
         return case.reference
 
 
-def _export(cli) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+def _export(cli: Cli) -> dict[str, dict[str, Any]]:
     result = cli("export", "cases", "--format", "json")
     assert result.exit_code == 0, result.stderr
     return {row["reference"]: row for row in json.loads(result.stdout)}
@@ -61,10 +65,18 @@ def _close(engine: Engine, reference: str, on: date) -> None:
     with session_scope(engine) as session:
         case = get_case(session, reference)
         assert case is not None
-        set_status(session, case=case, status="closed", actor="t", at=datetime(on.year, on.month, on.day, 15, tzinfo=UTC))
+        set_status(
+            session,
+            case=case,
+            status="closed",
+            actor="t",
+            at=datetime(on.year, on.month, on.day, 15, tzinfo=UTC),
+        )
 
 
-def test_a_fee_stop_pauses_and_the_days_stopped_are_not_counted(engine: Engine, settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_fee_stop_pauses_and_the_days_stopped_are_not_counted(
+    engine: Engine, settings: Settings, cli: Cli
+) -> None:
     ref = _open(engine, settings)
     assert cli("case", "clock", ref, "stop", "--reason", "fee", "--on", "2026-10-08").exit_code == 0
     assert _export(cli)[ref]["clock"] == "stopped"
@@ -85,10 +97,21 @@ def test_a_fee_stop_pauses_and_the_days_stopped_are_not_counted(engine: Engine, 
 
 
 def test_a_clarification_restart_is_a_fresh_period_and_lateness_counts_from_it(
-    engine: Engine, settings: Settings, cli  # type: ignore[no-untyped-def]
+    engine: Engine, settings: Settings, cli: Cli
 ) -> None:
     ref = _open(engine, settings)
-    cli("case", "clock", ref, "stop", "--reason", "clarification", "--on", "2026-10-05", "--note", "which year?")
+    cli(
+        "case",
+        "clock",
+        ref,
+        "stop",
+        "--reason",
+        "clarification",
+        "--on",
+        "2026-10-05",
+        "--note",
+        "which year?",
+    )
     cli("case", "clock", ref, "start", "--on", "2026-10-19")
     due = nth_working_after(date(2026, 10, 19), 20)
     closed = nth_working_after(due, 3)
@@ -98,7 +121,9 @@ def test_a_clarification_restart_is_a_fresh_period_and_lateness_counts_from_it(
     assert row["original_due_on"] == nth_working_after(RECEIVED, 20).isoformat()
 
 
-def test_bad_dates_are_refused_clearly_and_change_nothing(engine: Engine, settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_bad_dates_are_refused_clearly_and_change_nothing(
+    engine: Engine, settings: Settings, cli: Cli
+) -> None:
     ref = _open(engine, settings)
     future = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
     for args, words in [
@@ -117,10 +142,12 @@ def test_bad_dates_are_refused_clearly_and_change_nothing(engine: Engine, settin
     assert _export(cli)[ref]["due_on"] == nth_working_after(RECEIVED, 20).isoformat()
 
 
-def test_extensions_are_capped_per_category(engine: Engine, settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_extensions_are_capped_per_category(engine: Engine, settings: Settings, cli: Cli) -> None:
     foi = _open(engine, settings, "foi")
     complaint = _open(engine, settings, "complaint")
-    assert cli("case", "extend", foi, "--working-days", "15", "--reason", "public interest test").exit_code == 0
+    assert (
+        cli("case", "extend", foi, "--working-days", "15", "--reason", "public interest test").exit_code == 0
+    )
     refused = cli("case", "extend", foi, "--working-days", "6", "--reason", "more")
     assert refused.exit_code == 2 and "at most 20 working days" in refused.stderr
     original = nth_working_after(RECEIVED, 20)
@@ -131,14 +158,24 @@ def test_extensions_are_capped_per_category(engine: Engine, settings: Settings, 
     rows = _export(cli)
     assert rows[foi]["due_on"] == target.isoformat() and rows[foi]["extended_working_days"] == 20
     policy = '{"complaint": {"working_days": 15, "extension_cap_working_days": 5}}'
-    allowed = cli("case", "extend", complaint, "--working-days", "5", "--reason", "x",
-                  env={"CASEWORK_DEADLINE_POLICY": policy})  # fmt: skip
+    allowed = cli(
+        "case",
+        "extend",
+        complaint,
+        "--working-days",
+        "5",
+        "--reason",
+        "x",
+        env={"CASEWORK_DEADLINE_POLICY": policy},
+    )
     assert allowed.exit_code == 0, allowed.stderr
     assert allowed.stdout.strip().endswith("(extended by 5 working days in all)")
     assert f"due {nth_working_after(RECEIVED, 20).isoformat()}" in allowed.stdout  # 15 + 5
 
 
-def test_an_internal_review_is_a_linked_case_with_its_own_deadline(engine: Engine, settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_an_internal_review_is_a_linked_case_with_its_own_deadline(
+    engine: Engine, settings: Settings, cli: Cli
+) -> None:
     ref = _open(engine, settings, "foi")
     _close(engine, ref, date(2026, 10, 20))
     result = cli("case", "review", ref, "--on", "2026-11-02")
@@ -163,7 +200,7 @@ def test_an_internal_review_is_a_linked_case_with_its_own_deadline(engine: Engin
         assert any(e.kind == "review" and e.new_value == review for e in history(session, case=original))
 
 
-def test_recompute_follows_an_extra_holiday(engine: Engine, settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_recompute_follows_an_extra_holiday(engine: Engine, settings: Settings, cli: Cli) -> None:
     ref = _open(engine, settings, "foi")
     closed = _open(engine, settings, "foi")
     _close(engine, closed, date(2026, 10, 9))
