@@ -14,7 +14,8 @@ Kinds:
   DM) or ``"channel"`` — a deadline warning, rendered from the store at send time against the
   recorded due date (:mod:`bot.deadlines`); skipped with a note when it became moot (the case
   was closed, merged, moved to monitoring, or its due date moved).
-* ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests).
+* ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests); with
+  ``thread_ts``, a reply in that message's thread (a case's clock restarted).
 * ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post.
 """
 
@@ -147,7 +148,9 @@ class OutboxSender:
         if item.kind == "slack.warning":
             return self._warning(payload)
         if item.kind == "slack.post":
-            return self._post(payload["channel"], payload.get("text", ""), payload.get("blocks"))
+            return self._post(
+                payload["channel"], payload.get("text", ""), payload.get("blocks"), payload.get("thread_ts")
+            )
         if item.kind == "slack.update":  # rewrite a message posted before (e.g. a merged case's)
             response = self.client.chat_update(
                 channel=payload["channel"],
@@ -160,8 +163,12 @@ class OutboxSender:
             return self._dm(payload["user"], payload.get("text", ""), payload.get("blocks"))
         raise _Skip(f"unknown kind {item.kind}")
 
-    def _post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
-        response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    def _post(
+        self, channel: str, text: str, blocks: list[dict[str, Any]] | None, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        response = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+        )
         return {"channel": response["channel"], "ts": response["ts"]}
 
     def _dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:

@@ -30,7 +30,8 @@ from sqlmodel import Session, col
 from casework.settings import Settings
 from store.cases import CaseError, record_event
 from store.enums import EventKind
-from store.models import Case, ClockEvent
+from store.models import Case, CaseParticipant, ClockEvent
+from store.outbox import enqueue
 from store.types import utcnow
 from store.workdays import LONDON, WorkingCalendar, calendar
 
@@ -398,3 +399,62 @@ def received_at_for(on: date, today: date | None = None) -> datetime:
     if on == (today or today_london()):
         return utcnow()
     return datetime.combine(on, time(12, 0), LONDON)
+
+
+def stop_reason(session: Session, *, case: Case) -> str | None:
+    """Why the clock of ``case`` is stopped (None: it is running)."""
+    if case.clock_stopped_on is None:
+        return None
+    return session.execute(
+        select(col(ClockEvent.reason))
+        .where(col(ClockEvent.case_id) == case.id, col(ClockEvent.kind) == STOP)
+        .order_by(col(ClockEvent.on).desc(), col(ClockEvent.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def restart_on_reply(
+    session: Session, *, case: Case, settings: Settings, correspondent_id: int | None, received_on: date
+) -> ClockState | None:
+    """A correspondent's message on a case stopped for clarification restarts its clock.
+
+    The restart is dated the message's day of receipt (s1(3): the period runs from receipt of
+    the clarification). Anyone not already on the case (a new participant, a forwarded copy)
+    does not restart it, nor does a message dated before the stop. The case's Slack post is
+    redrawn and a line in its thread says why the due date moved.
+    """
+    if correspondent_id is None or stop_reason(session, case=case) != CLARIFICATION:
+        return None
+    stopped = case.clock_stopped_on
+    assert stopped is not None and case.id is not None
+    on = min(received_on, today_london())
+    if on < stopped:
+        return None
+    on_case = (
+        correspondent_id == case.correspondent_id
+        or session.execute(
+            select(col(CaseParticipant.id)).where(
+                col(CaseParticipant.case_id) == case.id,
+                col(CaseParticipant.correspondent_id) == correspondent_id,
+            )
+        ).first()
+    )
+    if not on_case:
+        return None
+    state = start_clock(session, case=case, settings=settings, actor="intake", on=on,
+                        note="clarification received from the correspondent")  # fmt: skip
+    text = (
+        f"{case.reference}: clarification received on {on:%a %d %b %Y}; the clock restarted "
+        f"with a fresh {period_of(settings, case)} working days, now due {state.due_on:%a %d %b %Y}."
+    )
+    channel = case.slack_channel or settings.triage_channel
+    if channel:
+        payload: dict[str, str] = {"channel": channel, "text": text}
+        if case.slack_channel and case.slack_ts:
+            payload["thread_ts"] = case.slack_ts
+        enqueue(session, key=f"clock-restart:{case.reference}:{on.isoformat()}", kind="slack.post",
+                target=channel, payload=payload, case_id=case.id)  # fmt: skip
+    if case.slack_channel and case.slack_ts:  # redraw the case's post with its new due date
+        enqueue(session, key=f"triage:{case.reference}:restart:{on.isoformat()}", kind="slack.triage",
+                payload={"reference": case.reference}, case_id=case.id)  # fmt: skip
+    return state

@@ -20,11 +20,13 @@ from store.cases import (
     record_event,
     set_status,
 )
+from store.clocks import restart_on_reply
 from store.enums import Category, EventKind, Status
 from store.models import Attachment, Case, Correspondent, Message
 from store.pending import PendingRows, Slot, resolve
 from store.references import ReferenceBlocks
 from store.types import utcnow
+from store.workdays import local_date
 
 NAME = "store"
 DESCRIPTION = "store the message on its case, opening or re-opening the case"
@@ -81,6 +83,9 @@ def _clip(value: str | None, size: int) -> str | None:
 def _join(ctx: Context, case: Case, person: int | None) -> None:
     """A message on an existing case: its sender joins the case, which re-opens if closed."""
     session = ctx.session
+    if case.clock_stopped_on is not None:  # an answer to a request for clarification restarts it
+        restart_on_reply(session, case=case, settings=ctx.settings, correspondent_id=person,
+                         received_on=local_date(received_at(ctx)))  # fmt: skip
     if person is not None:
         correspondent = session.get(Correspondent, person)
         assert correspondent is not None
