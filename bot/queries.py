@@ -21,6 +21,8 @@ MESSAGES_SHOWN = 8
 EVENTS_SHOWN = 12
 
 _OPEN = [status.value for status in UNCLOSED]
+#: a stopped clock has no running deadline: such a case is neither due nor overdue
+_RUNNING = col(Case.clock_stopped_on).is_(None)
 
 
 @dataclass
@@ -59,13 +61,13 @@ def due_by(session: Session, *, last_day: date, today: date, limit: int = LIST_L
     """Unclosed cases due from today up to ``last_day``."""
     return _list(
         session,
-        [col(Case.status).in_(_OPEN), col(Case.due_on) >= today, col(Case.due_on) <= last_day],
+        [col(Case.status).in_(_OPEN), col(Case.due_on) >= today, col(Case.due_on) <= last_day, _RUNNING],
         limit=limit,
     )
 
 
 def overdue(session: Session, *, today: date, limit: int = LIST_LIMIT) -> CaseList:
-    return _list(session, [col(Case.status).in_(_OPEN), col(Case.due_on) < today], limit=limit)
+    return _list(session, [col(Case.status).in_(_OPEN), col(Case.due_on) < today, _RUNNING], limit=limit)
 
 
 def overdue_count(session: Session, *, today: date) -> int:

@@ -60,9 +60,13 @@ def unclosed_rows(
     where: Sequence[ColumnElement[bool]] = (),
     statuses: Sequence[str] = UNCLOSED,
     limit: int | None = None,
+    running_only: bool = True,
 ) -> list[CaseRow]:
     """Cases in ``statuses`` (default: unclosed) matching ``where``, soonest due first, at most
-    ``limit`` (``status IN`` and the order use the status/due index)."""
+    ``limit`` (``status IN`` and the order use the status/due index). A case whose clock is
+    stopped has no running deadline, so it is left out unless ``running_only`` is False."""
+    if running_only:
+        where = [*where, Case.clock_stopped_on.is_(None)]  # type: ignore[union-attr]
     # Dates come back as the driver gives them (ISO text on SQLite) and are parsed once per
     # distinct value: SQLAlchemy's per-row date parsing was most of the cost of a big window.
     columns: list[Any] = [*COLUMNS[:-2], *(type_coerce(c, String) for c in COLUMNS[-2:])]

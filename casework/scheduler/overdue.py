@@ -77,7 +77,7 @@ def find_overdue(session: Session, *, today: date, per_assignee: int = MAX_LINES
             func.row_number().over(partition_by=who, order_by=order).label("rank"),
             func.count().over(partition_by=who).label("total"),
         )
-        .where(col(Case.status).in_(ACTING), col(Case.due_on) < today)
+        .where(col(Case.status).in_(ACTING), col(Case.due_on) < today, col(Case.clock_stopped_on).is_(None))
         .subquery()
     )
     # Ranks first, rows after: joined in one statement, PostgreSQL cannot tell the rank filter

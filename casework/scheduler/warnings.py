@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
+from casework.scheduler import clock_reminders
 from casework.scheduler.lines import ACTING, CaseRow, case_lines, unclosed_rows
 from casework.scheduler.messages import MAX_LINES, CaseLine, monitoring_message
 from casework.scheduler.overdue import Overdue, find_overdue, line_json, overdue_keys, overdue_rows
@@ -256,6 +257,8 @@ def run_pass(
             )
             payload = {"channel": channel, "text": text, "blocks": blocks}
             lists.append(Row(key=monitoring_key, kind="slack.post", target=channel, payload=payload))
+        # stopped clocks get no warnings: a reminder after a long stop, and "Close as lapsed"
+        lists += clock_reminders.reminder_rows(session, settings, today=today, cal=cal)
         result.queued.extend(record(session, lists))
     log.info(
         "warning pass %s: %d at a threshold, %d overdue (%d assignees), %d in monitoring, %d newly queued",
@@ -273,6 +276,7 @@ def monitoring_rows(session: Session, *, last_due: date) -> tuple[int, list[Case
     """How many monitoring cases are near or past due, and the first :data:`MAX_LINES` of them."""
     near = col(Case.due_on) <= last_due
     monitoring = col(Case.status) == Status.MONITORING.value
-    count = session.execute(select(func.count()).where(monitoring, near)).scalar_one()
+    running = col(Case.clock_stopped_on).is_(None)
+    count = session.execute(select(func.count()).where(monitoring, near, running)).scalar_one()
     first = unclosed_rows(session, where=[near], statuses=[Status.MONITORING.value], limit=MAX_LINES)
     return int(count), first
