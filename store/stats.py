@@ -11,7 +11,9 @@ Definitions (see docs/statistics.md for the reasoning):
   then — the case's current status when it last changed before the end of that day, else the
   newest status in its history up to then;
 - days taken = closed date − received date; working days taken = UK working days d with
-  received < d ≤ closed; within deadline = closed on or before the due date;
+  received < d ≤ closed; within deadline = closed on or before the final due date (after clock
+  stops and extensions, :mod:`store.clocks`), or closed while the clock stood stopped from
+  before that date;
 - percentages run 0–100; figures are rounded half-up to one decimal; ``None`` where the
   denominator is zero.
 """
@@ -213,6 +215,9 @@ class _Closure:
         }
 
 
+_STOPPED_IN_TIME = CASES.c.clock_stopped_on <= CASES.c.due_on
+
+
 def closure_table(
     session: Session, *, start: date, end: date, as_of: date, aged_days: int
 ) -> list[dict[str, Any]]:
@@ -226,7 +231,9 @@ def closure_table(
             func.sum(case((within, 1), else_=0)),
             func.sum(case((within, CASES.c.days_taken), else_=0)),
             func.sum(CASES.c.working_days_taken),
-            func.sum(case((CASES.c.closed_on <= CASES.c.due_on, 1), else_=0)),
+            # the final due date; a case closed while its clock stood stopped from before its
+            # due date (a lapsed clarification) was not late
+            func.sum(case((or_(CASES.c.closed_on <= CASES.c.due_on, _STOPPED_IN_TIME), 1), else_=0)),
         )
         .where(CASES.c.closed_on.between(start, min(end, as_of)))
         .group_by(CASES.c.closed_on)
@@ -373,8 +380,11 @@ def board_tables(
 def office_tables(
     session: Session, *, settings: Settings, start: date, end: date, as_of: date | None = None
 ) -> dict[str, Any]:
-    """:func:`board_tables` with the office's call target and aged threshold from its settings."""
-    return board_tables(
+    """:func:`board_tables` with the office's call target and aged threshold from its settings,
+    and the timeliness tables against each case's final due date (:mod:`store.timeliness`)."""
+    from store.timeliness import timeliness_tables
+
+    tables = board_tables(
         session,
         start=start,
         end=end,
@@ -382,3 +392,5 @@ def office_tables(
         call_target_seconds=settings.call_target_seconds,
         aged_days=settings.aged_days,
     )
+    as_of_day = date.fromisoformat(tables["as_of"])
+    return tables | timeliness_tables(session, start=start, end=end, as_of=as_of_day)
