@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot import clock_blocks
 from bot.escape import entities, excerpt, mrkdwn, plain, truncate
 from bot.queries import CaseDetail, CaseList
 from bot.ranges import Range
@@ -122,6 +123,8 @@ def user(user_id: str | None) -> str:
 def days_left_text(case: Case, settings: Settings, today: date) -> str:
     if case.status == Status.CLOSED.value:
         return f"closed {day(case.closed_on)}"
+    if case.clock_stopped_on is not None:  # no running deadline (store.clocks)
+        return clock_blocks.clock_line(case)
     left = deadline(case, today=today, settings=settings).working_days_left
     if left < 0:
         return f":red_circle: {-left} working day{'s' if left != -1 else ''} overdue"
@@ -242,6 +245,7 @@ def triage_message(detail: CaseDetail, settings: Settings, today: date) -> tuple
             f"*Status:* {status}   *Assigned:* {user(case.assignee)}{link}"
         ),
         triage_controls(case),
+        *clock_blocks.clock_actions(case),
         context(f"Received {day(case.received_on)} · `/casework case {case.reference}` for the full case"),
     ]
     text = f"New case {case.reference}: {category_label(case.category)}, due {day(case.due_on)}"

@@ -49,6 +49,9 @@ def _may_act(deps: Deps, user: str, respond: Respond) -> bool:
 
 
 def register(app: App, deps: Deps) -> None:
+    from bot.listeners.actions import clocks  # the clock's controls (store.clocks)
+
+    clocks.register(app, deps)
     def change(body: dict[str, Any], respond: Respond, client: WebClient, apply: Any) -> None:
         user = body["user"]["id"]
         if not _may_act(deps, user, respond):

@@ -34,6 +34,9 @@ def _target(session: Any, text: str) -> Case | None:
 
 
 def register(app: App, deps: Deps) -> None:
+    from bot.listeners.views import clocks  # the clock's controls (store.clocks)
+
+    clocks.register(app, deps)
     @app.view("link_case")
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]
