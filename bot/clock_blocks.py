@@ -3,7 +3,8 @@
 Kept beside :mod:`bot.blocks` (which calls :func:`clock_actions` for the triage message) so the
 clock's controls live in one place. Action ids: ``clock_stop``, ``clock_start`` and
 ``clock_extend`` open a modal (callback ids the same); ``clock_review`` opens an internal review
-in one click (its value ``REF`` or ``REF|YYYY-MM-DD``, the day the review was asked for);
+in one click (its value ``REF`` or ``REF|YYYY-MM-DD``, the day the review was asked for, as
+:func:`store.reviews.proposal_message` sets it when intake proposes a review);
 ``clock_lapse`` closes a case whose clarification never came.
 """
 
@@ -64,24 +65,6 @@ def clock_actions(case: Case) -> list[dict[str, Any]]:
     elif case.review_of_id is None:
         elements.append(_button(REVIEW, "Open internal review", ref))
     return [{"type": "actions", "block_id": f"clock:{ref}", "elements": elements}] if elements else []
-
-
-def review_proposal(reference: str, asked_on: date) -> tuple[str, list[dict[str, Any]]]:
-    """What intake posts when a reply on a closed FOI case asks for an internal review."""
-    text = (
-        f"A reply on closed FOI case {reference} asks for an internal review (received {asked_on:%-d %b %Y})."
-    )
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f":scales: {entities(text)}"}},
-        {
-            "type": "actions",
-            "block_id": f"review:{reference}",
-            "elements": [
-                _button(REVIEW, "Open internal review", f"{reference}|{asked_on.isoformat()}", "primary")
-            ],
-        },
-    ]
-    return text, blocks
 
 
 def _meta(reference: str, channel: str | None, ts: str | None) -> str:

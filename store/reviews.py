@@ -11,6 +11,7 @@ extendable up to ``review_cap_working_days``.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -101,6 +102,53 @@ def open_review(
         case_id=review.id,
     )
     return review
+
+
+def proposal_message(reference: str, asked_on: date) -> tuple[str, list[dict[str, Any]]]:
+    """The Slack post proposing a review, with its one-click button (action ``clock_review``,
+    value ``REF|YYYY-MM-DD``, handled by :mod:`bot.listeners.actions.clocks`)."""
+    text = (
+        f"A reply on closed FOI case {reference} asks for an internal review "
+        f"(received {asked_on:%a %-d %b %Y}). Open it?"
+    )
+    button = {
+        "type": "button",
+        "action_id": "clock_review",
+        "style": "primary",
+        "text": {"type": "plain_text", "text": "Open internal review"},
+        "value": f"{reference}|{asked_on.isoformat()}",
+    }
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f":scales: {text}"}},
+        {"type": "actions", "block_id": f"review:{reference}", "elements": [button]},
+    ]
+    return text, blocks
+
+
+def propose_review(session: Session, *, case: Case, settings: Settings, asked_on: date, key: str) -> bool:
+    """Post the proposal in the case's thread (or the triage channel); False when nowhere to post."""
+    channel = case.slack_channel or settings.triage_channel
+    if not channel:
+        return False
+    text, blocks = proposal_message(case.reference, asked_on)
+    payload: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
+    if case.slack_channel and case.slack_ts:
+        payload["thread_ts"] = case.slack_ts
+    record_event(
+        session,
+        case=case,
+        kind=EventKind.NOTE,
+        actor="intake",
+        note=f"internal review asked for on {asked_on.isoformat()}: proposed in Slack",
+    )
+    return enqueue(
+        session,
+        key=f"review-proposal:{key}",
+        kind="slack.post",
+        target=channel,
+        payload=payload,
+        case_id=case.id,
+    )
 
 
 def reviews_of(session: Session, *, case: Case) -> list[Case]:

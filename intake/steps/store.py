@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from intake.ack import own_addresses
+from intake.review_requests import asks_for_review
 from intake.steps import Context
 from store.cases import (
     OpenedCase,
@@ -25,6 +26,7 @@ from store.enums import Category, EventKind, Status
 from store.models import Attachment, Case, Correspondent, Message
 from store.pending import PendingRows, Slot, resolve
 from store.references import ReferenceBlocks
+from store.reviews import propose_review
 from store.types import utcnow
 from store.workdays import local_date
 
@@ -90,9 +92,23 @@ def _join(ctx: Context, case: Case, person: int | None) -> None:
         correspondent = session.get(Correspondent, person)
         assert correspondent is not None
         add_participant(session, case=case, correspondent=correspondent)
+    if case.status == Status.CLOSED.value and _review_asked(ctx, case, person):
+        return  # the review is a case of its own, opened when a caseworker confirms it
     if case.status == Status.CLOSED.value:
         set_status(session, case=case, status=Status.OPEN, actor="intake", note=REOPEN_NOTE,
                    settings=ctx.settings)  # fmt: skip
+
+
+def _review_asked(ctx: Context, case: Case, person: int | None) -> bool:
+    """A correspondent's reply on a closed FOI case asking for an internal review: propose it."""
+    if case.category != Category.FOI.value or case.review_of_id is not None or person is None:
+        return False
+    if not asks_for_review(f"{ctx.msg.subject}\n{ctx.msg.body_text}"):
+        return False
+    asked_on = local_date(received_at(ctx))
+    propose_review(ctx.session, case=case, settings=ctx.settings, asked_on=asked_on,
+                   key=f"{case.reference}:{ctx.msg.message_id or ctx.msg.raw_sha256}"[:280])  # fmt: skip
+    return True
 
 
 def run(ctx: Context) -> None:
