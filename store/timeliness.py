@@ -101,3 +101,40 @@ def _table(by_month: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
         row["performance_pct"] = percent(row["responded_in_time"] + row["open_in_time"], row["received"])
         table.append(row)
     return table
+
+
+def foi_clock_summary(session: Session, *, start: date, end: date, as_of: date) -> dict[str, int]:
+    """FOI cases received in [start, end]: how many were extended (and by how many working days
+    in all) and how many had their clock stopped for each reason, by ``as_of``.
+
+    For the Board report's commentary: extensions and clarifications explain FOI due dates
+    later than 20 working days after receipt.
+    """
+    from store.models import ClockEvent
+
+    events = ClockEvent.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(
+            events.c.kind,
+            events.c.reason,
+            func.count(func.distinct(events.c.case_id)),
+            func.count(),
+            func.sum(events.c.working_days),
+        )
+        .join(CASES, CASES.c.id == events.c.case_id)
+        .where(
+            CASES.c.category == Category.FOI.value,
+            CASES.c.received_on.between(start, min(end, as_of)),
+            events.c.on <= as_of,
+            events.c.kind.in_(("stop", "extend")),
+        )
+        .group_by(events.c.kind, events.c.reason)
+    )
+    summary = {"extended_cases": 0, "extended_working_days": 0, "clarification": 0, "fee": 0, "other": 0}
+    for kind, reason, cases, _count, days in rows:
+        if kind == "extend":
+            summary["extended_cases"] += int(cases)
+            summary["extended_working_days"] += int(days or 0)
+        elif reason in summary:
+            summary[reason] += int(cases)
+    return summary

@@ -18,6 +18,7 @@ from casework.settings import Settings
 from store.enums import EventKind, Status
 from store.models import Case, CaseEvent
 from store.stats import office_tables
+from store.timeliness import foi_clock_summary
 from store.workdays import LONDON
 
 BATCH = 200
@@ -46,6 +47,8 @@ class ReportData:
     closures: list[tuple[int, int, bool]] = field(default_factory=list)
     oldest_unclosed: OldestCase | None = None
     oldest_awaiting_reply: OldestCase | None = None
+    #: FOI extensions and clock stops in the range (:func:`store.timeliness.foi_clock_summary`)
+    foi_clocks: dict[str, int] = field(default_factory=dict)
 
     @property
     def start(self) -> date:
@@ -64,11 +67,15 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=LONDON)
 
 
+#: closed by the final due date, or while the clock stood stopped from before it (store.stats)
+_in_time = (CASES.c.closed_on <= CASES.c.due_on) | (CASES.c.clock_stopped_on <= CASES.c.due_on)
+
+
 def closure_times(session: Session, *, start: date, end: date, as_of: date) -> list[tuple[int, int, bool]]:
     """Days and working days taken by every case closed in [start, end] (and by ``as_of``), and
     whether it was closed by its due date — the same cases the closure-time table counts."""
     rows = session.execute(
-        select(CASES.c.days_taken, CASES.c.working_days_taken, CASES.c.closed_on <= CASES.c.due_on).where(
+        select(CASES.c.days_taken, CASES.c.working_days_taken, _in_time).where(
             CASES.c.closed_on.between(start, min(end, as_of))
         )
     )
@@ -148,4 +155,5 @@ def gather(session: Session, *, settings: Settings, start: date, end: date, as_o
         oldest_awaiting_reply=oldest_unclosed(
             session, start=start, end=end, as_of=as_of, awaiting_reply=True
         ),
+        foi_clocks=foi_clock_summary(session, start=start, end=end, as_of=as_of),
     )

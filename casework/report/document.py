@@ -59,6 +59,51 @@ def _date(day: object) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def _timeliness_sections(data: ReportData, by_key: dict[str, Table]) -> list[Section]:
+    """Timeliness against each case's final due date, with what moved FOI due dates."""
+    table = by_key.get("timeliness")
+    if table is None:
+        return []
+    total = table.rows[-1]
+    performance = total.get("performance_pct")
+    clocks = data.foi_clocks
+    extended = clocks.get("extended_cases", 0)
+    clarified = clocks.get("clarification", 0)
+    foi = [
+        f"For Freedom of Information requests, {_plural(extended, 'request was', 'requests were')} extended "
+        f"to consider the public interest (FOIA s10(3); {clocks.get('extended_working_days', 0):,} working "
+        f"days in all, at most 20 each as the Information Commissioner expects), and the office asked for "
+        f"clarification of {_plural(clarified, 'request')} (s1(3)): each of those is due 20 working days "
+        "after the clarification arrived, not after the request."
+    ]
+    if clocks.get("fee"):
+        foi.append(
+            f"The clock was paused for a fees notice on {_plural(clocks['fee'], 'request')} (s9, s10(2)); "
+            "the days until the fee was paid do not count."
+        )
+    pct = f"{float(performance):.1f}%" if performance is not None else "not applicable"
+    return [
+        Section(
+            "timeliness",
+            "Timeliness against the deadline",
+            [
+                f"Of the {total['received']:,} cases received in the period, "
+                f"{total['responded_in_time']:,} were answered by their due date and "
+                f"{total['responded_late']:,} after it; {total['open_in_time']:,} were still open and in "
+                f"time and {total['open_late']:,} open and late. Performance (answered in time plus open in "
+                f"time, over received) was {pct}. A due date here is the final one: after any "
+                "clarification, fee pause or extension.",
+                " ".join(foi),
+            ],
+            table=table,
+        )
+    ]
+
+
 def build_document(data: ReportData) -> Document:
     tables = build_tables(
         data.tables, deadline_days=data.deadline_days, call_target_seconds=data.call_target_seconds
@@ -144,6 +189,7 @@ def build_document(data: ReportData) -> Document:
             table=by_key["closure_times"],
             chart=chart["closure_times"],
         ),
+        *_timeliness_sections(data, by_key),
         Section(
             "aged_unclosed",
             f"Cases over {data.aged_days} days old not closed",

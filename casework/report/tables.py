@@ -18,6 +18,8 @@ Kind = Literal["label", "count", "pct", "days", "seconds", "text"]
 
 #: the order the 2013 paper prints its tables in; also the CSV file names
 TABLE_KEYS = ("categories", "statuses", "closure_times", "aged_unclosed", "calls")
+#: shown after them when the tables have it (``casework stats --json`` since statutory clocks)
+TIMELINESS_KEY = "timeliness"
 
 
 @dataclass(frozen=True)
@@ -163,4 +165,22 @@ def build_tables(
         ),
         _calls_rows(data["calls"]),
     )
-    return [categories, statuses, closure, aged, calls]
+    tables = [categories, statuses, closure, aged, calls]
+    if TIMELINESS_KEY in data:
+        tables.append(
+            Table(
+                TIMELINESS_KEY,
+                "Timeliness: cases received each month, answered or open, in time or late",
+                (
+                    month,
+                    Column("received", "Received", "count"),
+                    Column("responded_in_time", "Responded in time", "count"),
+                    Column("responded_late", "Responded late", "count"),
+                    Column("open_in_time", "Open, in time", "count"),
+                    Column("open_late", "Open, late", "count"),
+                    Column("performance_pct", "Performance %", "pct"),
+                ),
+                data[TIMELINESS_KEY],
+            )
+        )
+    return tables

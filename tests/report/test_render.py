@@ -88,8 +88,8 @@ def test_markdown_has_the_tables_and_links_the_chart_files(reference_data: Repor
         assert f"(charts/{chart}.png)" in markdown
         png_size(files[f"charts/{chart}.png"])
     table_rows = [line for line in markdown.splitlines() if line.startswith("| ")]
-    # header + rule + 10 rows for each month table, 2 + 41 for the calls
-    assert len(table_rows) == 4 * 12 + 43
+    # header + rule + 10 rows for each month table (timeliness too), 2 + 41 for the calls
+    assert len(table_rows) == 5 * 12 + 43
     assert "| **Total** | **780** | **264** | **32** | **8** | **25** | **2** | **1,111** |" in markdown
     assert "How each figure was computed" in markdown
 
