@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 #: every key a category's object may hold
-POLICY_KEYS = ("working_days", "extension_cap_working_days", "review_working_days", "review_cap_working_days")
+POLICY_KEYS = (
+    "working_days",
+    "extension_cap_working_days",
+    "review_working_days",
+    "review_cap_working_days",
+    "review_window_days",
+)
 
 #: FOI's extension cap when the policy does not say (ICO guidance: 20 further working days)
 FOI_EXTENSION_CAP = 20
+#: complaints' review window when the policy does not say (IOPC statutory guidance: 28 days)
+COMPLAINT_REVIEW_WINDOW = 28
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,8 @@ class Policy:
     review_working_days: int = 20
     #: the latest an internal review may be answered, counted from its receipt
     review_cap_working_days: int = 40
+    #: calendar days after the outcome (closure) within which a review may be asked for (0: any time)
+    review_window_days: int = 0
 
     @property
     def review_extension_cap(self) -> int:
@@ -63,9 +73,15 @@ def policy_for(raw: dict[str, Any], category: str, *, default_days: int = 20) ->
     """The :class:`Policy` of ``category`` from the (validated) setting."""
     entry = raw.get(category)
     cap = FOI_EXTENSION_CAP if category == "foi" else 0
+    window = COMPLAINT_REVIEW_WINDOW if category == "complaint" else 0
     if entry is None:
-        return Policy(working_days=default_days, extension_cap_working_days=cap)
+        return Policy(working_days=default_days, extension_cap_working_days=cap, review_window_days=window)
     if isinstance(entry, int):
-        return Policy(working_days=entry, extension_cap_working_days=cap)
-    values = {"working_days": default_days, "extension_cap_working_days": cap, **entry}
+        return Policy(working_days=entry, extension_cap_working_days=cap, review_window_days=window)
+    values = {
+        "working_days": default_days,
+        "extension_cap_working_days": cap,
+        "review_window_days": window,
+        **entry,
+    }
     return Policy(**values)

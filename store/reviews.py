@@ -10,7 +10,7 @@ extendable up to ``review_cap_working_days``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,8 +39,13 @@ def open_review(
     actor: str,
     on: date | None = None,
     today: date | None = None,
+    out_of_time: bool = False,
 ) -> Case:
-    """Open the internal review of ``original``, asked for on ``on`` (default today)."""
+    """Open the internal review of ``original``, asked for on ``on`` (default today).
+
+    A category with a review window (complaints: 28 days after the outcome, the IOPC's statutory
+    guidance) refuses a later request unless ``out_of_time`` says the office accepts it anyway.
+    """
     if original.review_of_id is not None:
         raise CaseError(f"{original.reference} is itself an internal review; review its original instead.")
     today = today or clocks.today_london()
@@ -52,6 +57,15 @@ def open_review(
             f"A review asked for on {on} is before {original.reference} "
             f"was received ({original.received_on})."
         )
+    window = settings.policy(original.category).review_window_days
+    if window and original.closed_on is not None and not out_of_time:
+        last = original.closed_on + timedelta(days=window)
+        if on > last:
+            raise CaseError(
+                f"A review of {original.reference} had to be asked for within {window} days of its outcome "
+                f"({original.closed_on}), by {last}; this request is dated {on}. "
+                "To accept it anyway, use --out-of-time."
+            )
     correspondent = (
         session.get(Correspondent, original.correspondent_id) if original.correspondent_id else None
     )

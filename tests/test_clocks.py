@@ -239,3 +239,15 @@ def test_a_start_recomputes_when_the_non_working_days_changed(engine: Engine, se
     with session_scope(engine) as session:
         notices = session.execute(select(OutboxItem).where(OutboxItem.kind == "slack.post")).scalars().all()  # type: ignore[arg-type]
     assert len(notices) == 1 and "1 due date moved" in notices[0].payload["text"]
+
+
+def test_a_complaint_review_must_be_asked_for_within_28_days(
+    engine: Engine, settings: Settings, cli: Cli
+) -> None:
+    ref = _open(engine, settings, "complaint")
+    _close(engine, ref, date(2026, 10, 2))
+    late = cli("case", "review", ref, "--on", "2026-10-31")
+    assert late.exit_code == 2 and "within 28 days" in late.stderr and "by 2026-10-30" in late.stderr
+    assert f"{ref}-R1" not in _export(cli)
+    assert cli("case", "review", ref, "--on", "2026-10-30").exit_code == 0
+    assert cli("case", "review", ref, "--on", "2026-11-20", "--out-of-time").stdout.startswith(f"{ref}-R2")

@@ -117,13 +117,18 @@ def review_command(
         None, "--on", metavar="DATE", help="the day the review was asked for (default today)"
     ),
     actor: str = typer.Option("cli", help="who opened it"),
+    out_of_time: bool = typer.Option(
+        False, "--out-of-time", help="accept a request after the category's review window"
+    ),
 ) -> None:
     """Open the internal review of a case, as a linked case with its own deadline."""
     day = _date(on, "--on")
     settings = get_settings()
     with session_scope(open_store(settings)) as session:
         original = require_case(session, reference)
-        review = reviews.open_review(session, original=original, settings=settings, actor=actor, on=day)
+        review = reviews.open_review(
+            session, original=original, settings=settings, actor=actor, on=day, out_of_time=out_of_time
+        )
         typer.echo(f"{review.reference}: internal review of {original.reference}, due {review.due_on}")
 
 
