@@ -43,6 +43,8 @@ def moot(case: Case | None, payload: dict[str, Any]) -> str | None:
         return "case closed since the warning was recorded"
     if case.status == Status.MONITORING.value:
         return "case moved to monitoring (IOPC or court): the daily monitoring post lists it"
+    if case.clock_stopped_on is not None:
+        return f"clock stopped on {case.clock_stopped_on}: no running deadline to warn about"
     due = recorded_due(payload)
     if case.due_on != due:
         return f"due date moved from {due} to {case.due_on}: the pass warns against the new one"

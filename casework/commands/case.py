@@ -42,9 +42,12 @@ def show(reference: str) -> None:
         due = deadline(case, settings=settings)
         typer.echo(f"{case.reference}  {Category(case.category).label}  {Status(case.status).label}")
         typer.echo(f"subject: {case.subject}")
-        typer.echo(
-            f"received {case.received_on}, due {due.due_on} ({due.working_days_left} working days left)"
-        )
+        if case.clock_stopped_on is not None:
+            typer.echo(f"received {case.received_on}, clock stopped since {case.clock_stopped_on}")
+        else:
+            typer.echo(
+                f"received {case.received_on}, due {due.due_on} ({due.working_days_left} working days left)"
+            )
         if case.reasons:
             typer.echo("why: " + "; ".join(case.reasons))
         for event in history(session, case=case):

@@ -68,3 +68,17 @@ def test_a_fee_stop_is_reminded_but_never_offered_as_lapsed(engine: Engine, sett
     assert rows[f"clock-remind:{ref}:{STOP.isoformat()}"].kind == "slack.dm"
     assert rows[f"clock-remind:{ref}:{STOP.isoformat()}"].payload["user"] == "U0CASEWKR"
     assert not any(k.startswith("clock-lapse:") for k in rows)
+
+
+def test_a_warning_recorded_before_the_clock_stopped_is_not_sent(engine: Engine, settings: Settings) -> None:
+    from bot.deadlines import moot
+
+    ref = make_case(engine, settings, due=DUE, category="foi")
+    payload = {"reference": ref, "threshold": 5, "crossed_on": "2026-10-22", "due_on": DUE.isoformat()}
+    with session_scope(engine) as session:
+        case = get_case(session, ref)
+        assert moot(case, payload) is None
+    _stop(engine, settings, ref, "fee")
+    with session_scope(engine) as session:
+        reason = moot(get_case(session, ref), payload)
+    assert reason is not None and "clock stopped" in reason
