@@ -219,8 +219,9 @@ def _day(case: Case, on: date | None, *, what: str, today: date | None = None) -
 
 def _last_on(session: Session, case: Case) -> date | None:
     return session.execute(
+        # extensions add working days wherever they fall, so only stops and restarts are a sequence
         select(col(ClockEvent.on))
-        .where(col(ClockEvent.case_id) == case.id)
+        .where(col(ClockEvent.case_id) == case.id, col(ClockEvent.kind).in_((STOP, START)))
         .order_by(col(ClockEvent.on).desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -379,7 +380,6 @@ def extend(
             f"{working_days} more is past the cap."
         )
     on = today or today_london()
-    _not_before_last(session, case, max(on, case.received_on))
     return _add(
         session,
         case=case,

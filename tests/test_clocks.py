@@ -251,3 +251,18 @@ def test_a_complaint_review_must_be_asked_for_within_28_days(
     assert f"{ref}-R1" not in _export(cli)
     assert cli("case", "review", ref, "--on", "2026-10-30").exit_code == 0
     assert cli("case", "review", ref, "--on", "2026-11-20", "--out-of-time").stdout.startswith(f"{ref}-R2")
+
+
+def test_stops_entered_late_after_an_extension_still_count(
+    engine: Engine, settings: Settings, cli: Cli
+) -> None:
+    """An extension is dated when it was granted; a stop entered afterwards with an earlier date is fine."""
+    ref = _open(engine, settings, "foi")
+    assert cli("case", "extend", ref, "--working-days", "10", "--reason", "pit").exit_code == 0
+    assert cli("case", "clock", ref, "stop", "--reason", "fee", "--on", "2026-10-08").exit_code == 0
+    assert cli("case", "clock", ref, "start", "--on", "2026-10-20").exit_code == 0
+    before = cli("case", "clock", ref, "stop", "--reason", "fee", "--on", "2026-10-19")
+    assert before.exit_code == 2 and "cannot be dated before" in before.stderr
+    row = _export(cli)[ref]
+    assert row["due_on"] == nth_working_after(date(2026, 10, 20), 16 + 10).isoformat()
+    assert row["extended_working_days"] == 10 and row["stopped_working_days"] == 9
