@@ -52,6 +52,15 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("pct_within_target", "% in target"),
         ("holiday", "Bank holiday"),
     ],
+    "timeliness": [
+        ("month", "Month"),
+        ("received", "Received"),
+        ("responded_in_time", "Responded in time"),
+        ("responded_late", "Responded late"),
+        ("open_in_time", "Open in time"),
+        ("open_late", "Open late"),
+        ("performance_pct", "Performance %"),
+    ],
 }
 
 TITLES = {
@@ -60,6 +69,7 @@ TITLES = {
     "closure_times": "Closed cases: time to full response, by month closed (deadline: 20 UK working days)",
     "aged_unclosed": "Cases not closed and over 28 days old at {as_of}, by month received",
     "calls": "Telephone hunt group, by week",
+    "timeliness": "Timeliness against the final due date, by month received, as at {as_of}",
 }
 
 
@@ -75,6 +85,8 @@ def render(tables: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console(width=160)
     console.print(f"Casework statistics {tables['from']} to {tables['to']}, as at {tables['as_of']}")
     for name, columns in COLUMNS.items():
+        if name not in tables:  # timeliness: only from office_tables
+            continue
         table = Table(title=TITLES[name].format(as_of=tables["as_of"]), title_justify="left")
         for key, heading in columns:
             table.add_column(

@@ -29,7 +29,7 @@ from sqlmodel import Session, col
 
 from casework.settings import Settings
 from store.cases import CaseError, record_event
-from store.enums import EventKind
+from store.enums import Category, EventKind
 from store.models import Case, CaseParticipant, ClockEvent
 from store.outbox import enqueue
 from store.types import utcnow
@@ -372,7 +372,7 @@ def extend(
         raise CaseError("An extension must be at least 1 working day.")
     state = state_of(session, case=case, settings=settings)
     cap = extension_cap(settings, case)
-    kind = "an internal review" if case.review_of_id is not None else f"a {case.category} case"
+    kind = "an internal review" if case.review_of_id is not None else f"{Category(case.category).label} cases"
     if state.extended_working_days + working_days > cap:
         already = f" ({state.extended_working_days} already used)" if state.extended_working_days else ""
         raise CaseError(

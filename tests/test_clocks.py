@@ -149,7 +149,7 @@ def test_extensions_are_capped_per_category(engine: Engine, settings: Settings, 
         cli("case", "extend", foi, "--working-days", "15", "--reason", "public interest test").exit_code == 0
     )
     refused = cli("case", "extend", foi, "--working-days", "6", "--reason", "more")
-    assert refused.exit_code == 2 and "at most 20 working days" in refused.stderr
+    assert refused.exit_code == 2 and "FOI cases can be extended by at most 20 working days" in refused.stderr
     original = nth_working_after(RECEIVED, 20)
     target = nth_working_after(original, 20)
     assert cli("case", "extend", foi, "--to", target.isoformat(), "--reason", "pit").exit_code == 0
