@@ -139,9 +139,11 @@ def follow_holidays(engine: Engine, settings: Settings, *, today: date | None = 
         # a store that never recorded one may hold dates from another calendar: recompute it too
         moves = recompute(session, settings=settings)
         state = state or StoreState(name=FINGERPRINT)
+        # keyed by the change (old → new), so a calendar changed back is announced again
+        key = f"deadlines-moved:{state.value[:16] or 'none'}:{print_[:16]}"
         state.value, state.updated_at = print_, utcnow()
         session.add(state)
-        notify(session, settings=settings, moves=moves, key=f"deadlines-moved:{print_[:16]}")
+        notify(session, settings=settings, moves=moves, key=key)
     if moves:
         log.info("working days changed: %d due dates moved", len(moves))
     return moves

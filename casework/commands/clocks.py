@@ -18,6 +18,7 @@ from casework.settings import get_settings
 from store import clocks, recompute, reviews
 from store.cases import require_case
 from store.db import session_scope
+from store.types import utcnow
 
 deadlines_app = typer.Typer(help="Due dates of every case.", no_args_is_help=True)
 
@@ -149,7 +150,7 @@ def recompute_command(
                 session,
                 settings=settings,
                 moves=moves,
-                key=f"deadlines-moved:{recompute.fingerprint()[:16]}:{len(moves)}:cli",
+                key=f"deadlines-moved:cli:{utcnow().isoformat()}",
             )
     if as_json:
         typer.echo(json.dumps({"dry_run": dry_run, "moves": [m.as_json() for m in moves]}, indent=2))
