@@ -52,6 +52,12 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("pct_within_target", "% in target"),
         ("holiday", "Bank holiday"),
     ],
+    "calls_by_hour": [
+        ("hour", "Hour"),
+        ("received", "Received"),
+        ("within_target", "In target"),
+        ("unanswered", "Unanswered"),
+    ],
 }
 
 TITLES = {
@@ -60,6 +66,7 @@ TITLES = {
     "closure_times": "Closed cases: time to full response, by month closed (deadline: 20 UK working days)",
     "aged_unclosed": "Cases not closed and over 28 days old at {as_of}, by month received",
     "calls": "Telephone hunt group, by week",
+    "calls_by_hour": "Telephone hunt group, by hour of day (calls started in the range)",
 }
 
 
@@ -75,10 +82,12 @@ def render(tables: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console(width=160)
     console.print(f"Casework statistics {tables['from']} to {tables['to']}, as at {tables['as_of']}")
     for name, columns in COLUMNS.items():
+        if name not in tables:
+            continue
         table = Table(title=TITLES[name].format(as_of=tables["as_of"]), title_justify="left")
         for key, heading in columns:
             table.add_column(
-                heading, justify="left" if key in ("month", "week_commencing", "holiday") else "right"
+                heading, justify="left" if key in ("month", "week_commencing", "holiday", "hour") else "right"
             )
         for row in tables[name]:
             table.add_row(
