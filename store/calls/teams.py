@@ -26,9 +26,9 @@ KEYS = ("startdatetime", "callernumber", "calleenumber")
 
 
 def sniff(lines: list[str]) -> int:
-    head = " ".join(lines[:3]).lower()
-    if head.lstrip().startswith(("{", "[")) and "startdatetime" in head:
-        return 10
+    head = " ".join(lines).lower()
+    if head.lstrip().startswith(("{", "[")):  # no other format is JSON
+        return 10 if "datetime" in head else 3
     first = lines[0].lower().replace(" ", "") if lines else ""
     return 10 if all(key in first for key in KEYS) else 0
 
