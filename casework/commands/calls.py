@@ -14,6 +14,7 @@ from casework.commands.data import call_context
 from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import Settings, get_settings
+from store.calls.follow import Follower
 
 calls_app = typer.Typer(help="Telephone call records from the phone system.", no_args_is_help=True)
 
@@ -27,15 +28,15 @@ def follower(
     hunt_group: str | None = None,
     timezone: str | None = None,
     settle: float | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Follower:
     """A :class:`store.calls.follow.Follower` configured from the options, else the settings."""
-    from store.calls.follow import Follower
     from store.calls.importer import FORMATS
 
     chosen = (fmt or settings.calls_format).strip().lower()
     if chosen not in FORMATS or chosen == "casework":
         raise UserError(
-            f"--format {chosen!r} cannot be followed: give one of {', '.join(f for f in FORMATS if f != 'casework')}."
+            f"--format {chosen!r} cannot be followed: give one of "
+            f"{', '.join(f for f in FORMATS if f != 'casework')}."
         )
     call_context(settings, hunt_group=hunt_group, timezone=timezone)  # refuse a bad zone now
     return Follower(

@@ -73,7 +73,8 @@ def import_cases_command(
 def import_calls_command(
     file: Path = typer.Argument(
         ...,
-        help="The phone system's record file, or a CSV with header call_id,started_at,answered_at,ended_at,outcome",
+        help="The phone system's record file, or a CSV with header "
+        "call_id,started_at,answered_at,ended_at,outcome",
     ),
     format: str = typer.Option(
         "auto",

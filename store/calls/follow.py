@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.calls import asterisk_queue_log, text
 from store.calls.base import Context, Skip
@@ -85,7 +85,7 @@ class Follower:
 
     def _state(self, session: Session) -> CallsFollow:
         found = session.execute(
-            select(CallsFollow).where(CallsFollow.path == str(self.path))
+            select(CallsFollow).where(col(CallsFollow.path) == str(self.path))
         ).scalar_one_or_none()
         if found is None:
             found = CallsFollow(path=str(self.path))

@@ -112,8 +112,8 @@ def read_path(
             [
                 RowError(
                     0,
-                    f"{path} is {size:,} bytes, more than CASEWORK_CALLS_MAX_FILE_BYTES ({max_file_bytes:,}); "
-                    "split it (records are independent lines) or raise the limit",
+                    f"{path} is {size:,} bytes, more than CASEWORK_CALLS_MAX_FILE_BYTES "
+                    f"({max_file_bytes:,}); split it (records are independent lines) or raise the limit",
                 )
             ],
         )

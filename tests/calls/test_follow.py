@@ -29,11 +29,13 @@ START = datetime(2024, 3, 4, 9, 0)
 def two_legged_call(n: int) -> list[str]:
     """Call ``n`` rings phone A for 20 s (no answer) while phone B answers after 5 s: two rows."""
     start = START + timedelta(minutes=5 * n)
+    caller, uid = f"0770090{n:04d}", f"17000{n}.1"
     legs = [
-        AsteriskLeg(f"0770090{n:04d}", "600", start, None, start + timedelta(seconds=20), "NO ANSWER", f"17000{n}.1"),
-        AsteriskLeg(f"0770090{n:04d}", "600", start, start + timedelta(seconds=5), start + timedelta(minutes=2),
-                    "ANSWERED", f"17000{n}.1"),
-    ]  # fmt: skip
+        AsteriskLeg(caller, "600", start, None, start + timedelta(seconds=20), "NO ANSWER", uid),
+        AsteriskLeg(
+            caller, "600", start, start + timedelta(seconds=5), start + timedelta(minutes=2), "ANSWERED", uid
+        ),
+    ]
     return asterisk_csv(legs).splitlines(keepends=True)
 
 

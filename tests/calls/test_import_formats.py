@@ -19,10 +19,17 @@ DAY = datetime(2024, 3, 4, 9, 0, 0)  # a Monday in GMT: local time is UTC
 
 
 def _import(
-    path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *extra: str
+    path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *extra: str,
 ) -> Result:
     return run_cli(
-        ["import", "calls", str(path), *extra], database_url=database_url, monkeypatch=monkeypatch, capsys=capsys
+        ["import", "calls", str(path), *extra],
+        database_url=database_url,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
     )
 
 
@@ -54,11 +61,14 @@ def ring_group_day(*, linked: bool = False) -> list[AsteriskLeg]:
     def uid(call: str, leg: int) -> str:
         return f"17095{call}.{leg}" if linked else f"17095{call}.1"
 
-    link = {"linkedid": ""}
     legs = [
         # call 1: phone A rings 20 s unanswered, phone B answers after 6 s
-        AsteriskLeg("01214960001", "600", _at(0), None, _at(0, DAY) + timedelta(seconds=20), "NO ANSWER", uid("1", 1)),
-        AsteriskLeg("01214960001", "600", _at(0), DAY + timedelta(seconds=6), _at(3), "ANSWERED", uid("1", 2)),
+        AsteriskLeg(
+            "01214960001", "600", _at(0), None, _at(0, DAY) + timedelta(seconds=20), "NO ANSWER", uid("1", 1)
+        ),
+        AsteriskLeg(
+            "01214960001", "600", _at(0), DAY + timedelta(seconds=6), _at(3), "ANSWERED", uid("1", 2)
+        ),
         # call 2: nobody answers; the caller gives up after 30 s
         AsteriskLeg("07700900002", "600", _at(10), None, _at(10.5), "NO ANSWER", uid("2", 1)),
         AsteriskLeg("07700900002", "600", _at(10), None, _at(10.5), "NO ANSWER", uid("2", 2)),
@@ -71,7 +81,6 @@ def ring_group_day(*, linked: bool = False) -> list[AsteriskLeg]:
     if linked:
         for leg in legs:
             leg.linkedid = leg.uniqueid.rsplit(".", 1)[0] + ".1"
-    del link
     return legs
 
 
@@ -155,12 +164,16 @@ def test_the_repeated_october_hour_and_a_call_across_the_change(
 ) -> None:
     """27 October 2024: 01:00–02:00 happens twice. Rows come in the order calls end."""
     local = datetime(2024, 10, 27)
+
+    def at(hour: int, minute: int, second: int = 0) -> datetime:
+        return local.replace(hour=hour, minute=minute, second=second)
+
     legs = [
         # 01:30 BST = 00:30 UTC
-        AsteriskLeg("07700900001", "600", local.replace(hour=1, minute=30), local.replace(hour=1, minute=30, second=5),
+        AsteriskLeg("07700900001", "600", at(1, 30), at(1, 30, 5),
                     local.replace(hour=1, minute=32), "ANSWERED", "1.1"),
         # starts 01:55 BST (00:55 UTC), ends 01:05 GMT (01:05 UTC): ten minutes, not fifty backwards
-        AsteriskLeg("07700900002", "600", local.replace(hour=1, minute=55), local.replace(hour=1, minute=55, second=9),
+        AsteriskLeg("07700900002", "600", at(1, 55), at(1, 55, 9),
                     local.replace(hour=1, minute=5), "ANSWERED", "2.1"),
         # 01:10 GMT = 01:10 UTC, after the call above in the file
         AsteriskLeg("07700900003", "600", local.replace(hour=1, minute=10), None,
@@ -191,10 +204,26 @@ def test_bst_in_summer_and_timezone_option(
 ) -> None:
     summer = datetime(2024, 7, 1, 9, 0)
     path = tmp_path / "Master.csv"
-    path.write_text(asterisk_csv([AsteriskLeg("07700900001", "600", summer, summer, summer + timedelta(minutes=1), "ANSWERED", "9.1")]))
+    path.write_text(
+        asterisk_csv(
+            [
+                AsteriskLeg(
+                    "07700900001", "600", summer, summer, summer + timedelta(minutes=1), "ANSWERED", "9.1"
+                )
+            ]
+        )
+    )
     _json(_import(path, database_url, monkeypatch, capsys, "--json"))
     assert _calls(engine)["asterisk:9.1"].started_at == datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
-    path.write_text(asterisk_csv([AsteriskLeg("07700900001", "600", summer, summer, summer + timedelta(minutes=1), "ANSWERED", "9.2")]))
+    path.write_text(
+        asterisk_csv(
+            [
+                AsteriskLeg(
+                    "07700900001", "600", summer, summer, summer + timedelta(minutes=1), "ANSWERED", "9.2"
+                )
+            ]
+        )
+    )
     _json(_import(path, database_url, monkeypatch, capsys, "--json", "--timezone", "UTC"))  # usegmtime=yes
     assert _calls(engine)["asterisk:9.2"].started_at == datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
     bad = _import(path, database_url, monkeypatch, capsys, "--timezone", "Mars/Olympus")
@@ -216,7 +245,12 @@ def test_reimport_and_a_longer_file_add_only_new_calls(
     assert (again["calls_new"], again["calls_already_present"], again["legs_merged"]) == (0, 1, 1)
     path.write_text(asterisk_csv(legs))  # CDR files only grow
     longer = _json(_import(path, database_url, monkeypatch, capsys, "--json"))
-    assert (longer["calls_new"], longer["calls_already_present"], longer["legs_merged"], longer["skipped"]) == (
+    assert (
+        longer["calls_new"],
+        longer["calls_already_present"],
+        longer["legs_merged"],
+        longer["skipped"],
+    ) == (
         2,
         1,
         2,
@@ -232,7 +266,7 @@ def test_dirty_files_are_read(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """BOM, a Windows-1252 caller name, an unescaped quote, NULL as text, CR-only line endings, NUL padding."""
+    """BOM, a Windows-1252 caller name, an unescaped quote, NULL as text, CR-only endings, NUL padding."""
     legs = ring_group_day()[:5]
     legs[0].clid = "Ren\xe9e"  # written below as cp1252
     legs[2].clid = "PLACEHOLDER"
@@ -242,7 +276,12 @@ def test_dirty_files_are_read(
     path = tmp_path / "Master.csv"
     path.write_bytes(data)
     found = _json(_import(path, database_url, monkeypatch, capsys, "--json"))
-    assert (found["format"], found["rows"], found["calls_new"], found["legs_merged"]) == ("asterisk-csv", 5, 3, 2)
+    assert (found["format"], found["rows"], found["calls_new"], found["legs_merged"]) == (
+        "asterisk-csv",
+        5,
+        3,
+        2,
+    )
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_imported(
@@ -325,7 +364,10 @@ def test_queue_log_calls_and_an_unfinished_one(
     calls = _calls(engine)
     answered = calls["asterisk:1709542800.1"]
     assert (answered.outcome, answered.wait_s, answered.talk_s) == ("answered", 7.0, 113.0)
-    assert (calls["asterisk:1709542800.2"].outcome, calls["asterisk:1709542800.2"].wait_s) == ("abandoned", 30.0)
+    assert (calls["asterisk:1709542800.2"].outcome, calls["asterisk:1709542800.2"].wait_s) == (
+        "abandoned",
+        30.0,
+    )
     assert calls["asterisk:1709542800.3"].outcome == "busy"
     events.append((t + 430, "1709542800.5", "main", "NONE", "EXITWITHTIMEOUT", "1|1|30"))
     path.write_text(queue_log(events))
@@ -354,7 +396,9 @@ def test_freepbx_with_and_without_header(
     )
     first = min(_calls(engine).values(), key=lambda c: c.started_at)
     assert (first.outcome, first.wait_s, first.talk_s) == ("answered", 6.0, 174.0)
-    found = _json(_import(path, database_url, monkeypatch, capsys, "--json", "--hunt-group", "+44 121 626 6060"))
+    found = _json(
+        _import(path, database_url, monkeypatch, capsys, "--json", "--hunt-group", "+44 121 626 6060")
+    )
     assert found["calls_already_present"] == 3  # the DID matches whatever its notation
 
 
@@ -385,7 +429,12 @@ def test_freeswitch_default_template_joins_b_legs(
     path = tmp_path / "Master.csv"
     path.write_text(freeswitch(rows))
     found = _json(_import(path, database_url, monkeypatch, capsys, "--json"))
-    assert (found["format"], found["calls_new"], found["legs_merged"], found["skipped"]) == ("freeswitch-csv", 2, 1, 1)
+    assert (found["format"], found["calls_new"], found["legs_merged"], found["skipped"]) == (
+        "freeswitch-csv",
+        2,
+        1,
+        1,
+    )
     calls = _calls(engine)
     assert calls[f"freeswitch:{a}"].wait_s == 5.0
     assert calls["freeswitch:a1b2c3d4-0000-4000-8000-000000000003"].outcome == "busy"
@@ -467,7 +516,9 @@ def test_teams_direct_routing_records(
     else:
         names = sorted({key for row in TEAMS_DR for key in row})
         path.write_text(
-            ",".join(names) + "\n" + "".join(",".join(str(row.get(n, "")) for n in names) + "\n" for row in TEAMS_DR)
+            ",".join(names)
+            + "\n"
+            + "".join(",".join(str(row.get(n, "")) for n in names) + "\n" for row in TEAMS_DR)
         )
     found = _json(_import(path, database_url, monkeypatch, capsys, "--json", "--hunt-group", "01216266060"))
     assert (found["format"], found["rows"], found["calls_new"], found["skipped"]) == ("teams", 4, 3, 1)

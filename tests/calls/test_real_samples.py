@@ -41,14 +41,20 @@ def test_real_sample_imports_whole_and_once(
     runs = []
     for _ in range(2):
         result = run_cli(
-            ["import", "calls", str(path), "--json"], database_url=database_url, monkeypatch=monkeypatch, capsys=capsys
+            ["import", "calls", str(path), "--json"],
+            database_url=database_url,
+            monkeypatch=monkeypatch,
+            capsys=capsys,
         )
         assert result.exit_code == 0, result.stderr
         runs.append(json.loads(result.stdout))
     first, second = runs
     assert first["format"] == fmt and first["rows"] == rows
     for run in runs:
-        assert run["rows"] == run["calls_new"] + run["calls_already_present"] + run["legs_merged"] + run["skipped"]
+        assert (
+            run["rows"]
+            == run["calls_new"] + run["calls_already_present"] + run["legs_merged"] + run["skipped"]
+        )
     assert first["calls_new"] > 0 and first["calls_already_present"] == 0
     assert second["calls_new"] == 0 and second["calls_already_present"] == first["calls_new"]
     assert _count(engine) == first["calls_new"]
@@ -69,14 +75,18 @@ def test_parallel_legs_of_the_asterisk_sample_are_merged(
         )
         counts[name] = json.loads(result.stdout)
     assert counts["fafeitsch-cdrcsv-report-generator-mockdata-cdr.csv"]["legs_merged"] == 44
-    assert counts["fafeitsch-cdrcsv-report-generator-mockdata-smallcdr_wo_parallelcalls.csv"]["legs_merged"] == 0
+    assert (
+        counts["fafeitsch-cdrcsv-report-generator-mockdata-smallcdr_wo_parallelcalls.csv"]["legs_merged"] == 0
+    )
 
 
 def test_threecx_sample_keeps_inbound_calls_and_counts_the_rest(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = shared_or_skip(CALLS / "dorel14-3cx-cdr-server-ClasseurPrepaCDR.csv")
-    result = run_cli(["import", "calls", str(path)], database_url=database_url, monkeypatch=monkeypatch, capsys=capsys)
+    result = run_cli(
+        ["import", "calls", str(path)], database_url=database_url, monkeypatch=monkeypatch, capsys=capsys
+    )
     assert result.exit_code == 0, result.stderr
     assert "format: 3cx (recognised from its content)" in result.stdout
     assert "skipped 576: outbound call" in result.stdout and "skipped 384: internal call" in result.stdout

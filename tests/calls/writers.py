@@ -34,7 +34,9 @@ class AsteriskLeg:
     userfield: str = ""
 
 
-def asterisk_csv(legs: list[AsteriskLeg], *, uniqueid: bool = True, userfield: bool = True, newcdr: bool = False) -> str:
+def asterisk_csv(
+    legs: list[AsteriskLeg], *, uniqueid: bool = True, userfield: bool = True, newcdr: bool = False
+) -> str:
     """Master.csv as ``cdr_csv.c`` builds it: strings quoted, numbers bare, no header."""
     lines = []
     for leg in legs:
@@ -114,23 +116,28 @@ def freepbx(legs: list[AsteriskLeg], *, header: bool = True, did: str = "0121626
 
 def queue_log(events: list[tuple[int, str, str, str, str, str]]) -> str:
     """``timestamp|callid|queuename|agent|event|data…`` lines."""
-    return "".join(f"{ts}|{callid}|{queue}|{agent}|{event}|{data}\n" for ts, callid, queue, agent, event, data in events)
+    return "".join(
+        f"{ts}|{callid}|{queue}|{agent}|{event}|{data}\n" for ts, callid, queue, agent, event, data in events
+    )
 
 
 def freeswitch(rows: list[dict[str, str]]) -> str:
     """mod_cdr_csv's default template, every field quoted."""
-    order = (
-        "caller_id_name caller_id_number destination_number context start_stamp answer_stamp end_stamp "
-        "duration billsec hangup_cause uuid bleg_uuid accountcode read_codec write_codec"
-    ).split()
+    order = [
+    "caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
+    "answer_stamp", "end_stamp", "duration", "billsec", "hangup_cause", "uuid", "bleg_uuid",
+    "accountcode", "read_codec", "write_codec",
+    ]  # fmt: skip
     return "".join(",".join(_q(row.get(name, "")) for name in order) + "\n" for row in rows)
 
 
-THREECX_ORDER = (
-    "historyid callid duration time-start time-answered time-end reason-terminated from-no to-no "
-    "from-dn to-dn dial-no reason-changed final-number final-dn bill-code bill-rate bill-cost bill-name "
-    "chain from-type to-type final-type from-dispname to-dispname final-dispname missed-queue-calls"
-).split()
+THREECX_ORDER = [
+    "historyid", "callid", "duration", "time-start", "time-answered", "time-end",
+    "reason-terminated", "from-no", "to-no", "from-dn", "to-dn", "dial-no", "reason-changed",
+    "final-number", "final-dn", "bill-code", "bill-rate", "bill-cost", "bill-name", "chain",
+    "from-type", "to-type", "final-type", "from-dispname", "to-dispname", "final-dispname",
+    "missed-queue-calls",
+]  # fmt: skip
 
 
 def threecx(rows: list[dict[str, str]], *, header: bool = False) -> str:
