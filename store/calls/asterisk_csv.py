@@ -14,16 +14,16 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from store.calls.base import (
+    NULLS,
     Context,
     Item,
     Leg,
     Lines,
     Skip,
-    clean,
+    csv_rows,
     local_time,
     looks_internal,
     seconds,
-    split_csv,
 )
 from store.calls.outcome import ASTERISK
 from store.imports import RowError
@@ -45,13 +45,13 @@ def sniff(rows: list[list[str]]) -> int:
 
 
 def read(lines: Lines, ctx: Context) -> Iterator[Item]:
-    for number, line in lines:
-        fields = split_csv(line, lambda n: n in COUNTS)
+    for number, fields in csv_rows(lines, lambda n: n in COUNTS):
         if len(fields) not in COUNTS:
             yield RowError(
                 number, f"{len(fields)} columns; Master.csv rows have 16 to 21 (see docs/calls.md)"
             )
             continue
+        fields = [("" if f in NULLS else f) for f in map(str.strip, fields)]
         try:
             yield leg(number, fields, ctx)
         except ValueError as err:
@@ -61,20 +61,20 @@ def read(lines: Lines, ctx: Context) -> Iterator[Item]:
 def key_of(fields: list[str]) -> str:
     count = len(fields)
     if count >= 19:  # newcdrcolumns: peeraccount, linkedid, sequence are the last three
-        linked = clean(fields[count - 2])
+        linked = fields[count - 2]
         if linked:
             return linked
-    if count in (17, 20) and UNIQUEID.match(clean(fields[16])):
-        return clean(fields[16])
-    if count in (18, 21) and clean(fields[16]):
-        return clean(fields[16])
+    if count in (17, 20) and UNIQUEID.match(fields[16]):
+        return fields[16]
+    if count in (18, 21) and fields[16]:
+        return fields[16]
     # No id logged: legs of one call still share the caller, the start and the source channel.
-    return f"{clean(fields[9])}|{clean(fields[1])}|{clean(fields[5]).split('-')[0]}"
+    return f"{fields[9]}|{fields[1]}|{fields[5].split('-')[0]}"
 
 
 def leg(number: int, fields: list[str], ctx: Context) -> Item:
-    src, dst = clean(fields[1]), clean(fields[2])
-    disposition = clean(fields[14]).upper()
+    src, dst = fields[1], fields[2]
+    disposition = fields[14].upper()
     status = ASTERISK.get(disposition)
     if status is None:
         raise ValueError(f"disposition {disposition!r} is not one of ANSWERED, NO ANSWER, BUSY, FAILED")

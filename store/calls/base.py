@@ -102,14 +102,24 @@ class LocalClock:
         self.zone = zone
         self.previous: datetime | None = None
         self.trend = 0  # > 0: oldest first so far; < 0: newest first
+        # Legs of one call share their times, so most conversions are repeats.
+        self._seen: dict[datetime, tuple[datetime, datetime]] = {}
+
+    def readings(self, naive: datetime) -> tuple[datetime, datetime]:
+        """The two UTC instants a local time can mean (the same one outside the October hour)."""
+        found = self._seen.get(naive)
+        if found is None:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            first = naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+            later = naive.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
+            found = self._seen[naive] = (first, later)
+        return found
 
     def resolve(self, naive: datetime) -> datetime:
-        first = naive.replace(tzinfo=self.zone, fold=0)
-        moment = first.astimezone(UTC)
-        later_local = naive.replace(tzinfo=self.zone, fold=1)
-        ambiguous = first.utcoffset() != later_local.utcoffset()
+        moment, later = self.readings(naive)
+        ambiguous = moment != later
         if ambiguous and self.previous is not None:
-            later = later_local.astimezone(UTC)
             if self.trend >= 0:
                 if moment < self.previous - self.SLACK <= later:
                     moment = later
@@ -123,16 +133,14 @@ class LocalClock:
 
     def before(self, naive: datetime, anchor: datetime) -> datetime:
         """``naive`` read as the latest instant not after ``anchor`` (a row's start before its end)."""
-        first = naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
-        later = naive.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
+        first, later = self.readings(naive)
         if later != first and later <= anchor:
             return later
         return first
 
     def after(self, naive: datetime, anchor: datetime) -> datetime:
         """``naive`` read as the earliest instant not before ``anchor`` (a row's end after its start)."""
-        first = naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
-        later = naive.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
+        first, later = self.readings(naive)
         if first < anchor <= later:
             return later
         return first
@@ -145,11 +153,11 @@ def clean(value: str) -> str:
 
 def local_time(value: str, name: str) -> datetime | None:
     """A naive local timestamp as phone systems write it (``2017-06-20 09:49:22``, ``2020/05/04 …``)."""
-    value = clean(value)
-    if not value:
+    value = value.strip()
+    if not value or value in NULLS:
         return None
     try:
-        return datetime.fromisoformat(value.replace("/", "-"))
+        return datetime.fromisoformat(value if "/" not in value else value.replace("/", "-"))
     except ValueError:
         raise ValueError(f"{name} {value!r} is not a date and time (e.g. 2017-06-20 09:49:22)") from None
 
@@ -162,10 +170,12 @@ def epoch_time(value: str, name: str) -> datetime:
 
 
 def seconds(value: str, name: str) -> int:
-    value = clean(value)
-    if not value:
+    value = value.strip()
+    if not value or value in NULLS:
         return 0
     try:
+        if value.isdigit():
+            return int(value)
         if ":" in value:  # 3CX writes durations as HH:MM:SS
             parts = [int(p) for p in value.split(":")]
             total = 0
@@ -189,6 +199,23 @@ def split_csv(line: str, expected: Callable[[int], bool]) -> list[str]:
         return fields
     tolerant = _tolerant(line)
     return tolerant if expected(len(tolerant)) else fields
+
+
+def csv_rows(lines: Lines, expected: Callable[[int], bool]) -> Iterator[tuple[int, list[str]]]:
+    """:func:`split_csv` over many lines, with one csv reader for all the well-formed ones.
+
+    A line with an even number of quotes ends outside a quoted field, so the csv module reads
+    it as exactly one row; lines with an odd number (an unescaped quote) are split on their own,
+    so that no row swallows the next line.
+    """
+    numbered = lines if isinstance(lines, list) else list(lines)
+    even = csv.reader(line for _, line in numbered if not line.count('"') % 2)
+    for number, line in numbered:
+        if line.count('"') % 2:
+            yield number, split_csv(line, expected)
+            continue
+        fields = next(even, [])
+        yield number, fields if expected(len(fields)) else split_csv(line, expected)
 
 
 def _tolerant(line: str) -> list[str]:
@@ -221,10 +248,10 @@ def _tolerant(line: str) -> list[str]:
 def looks_internal(number: str) -> bool:
     """An extension rather than an outside number: short and all digits (``Ext.610``, ``2001``)."""
     number = clean(number)
-    if number.lower().startswith("ext."):
+    if number[:4].lower() == "ext.":
         return True
-    digits = _digits(number)
-    return bool(number) and len(digits) <= 6 and digits == number.lstrip("+")
+    bare = number.lstrip("+")
+    return bare.isdigit() and len(bare) <= 6
 
 
 Reader = Callable[[Lines, Context], Iterator[Item]]

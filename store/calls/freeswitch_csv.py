@@ -21,9 +21,9 @@ from store.calls.base import (
     Lines,
     Skip,
     clean,
+    csv_rows,
     local_time,
     looks_internal,
-    split_csv,
 )
 from store.calls.outcome import FREESWITCH_UNANSWERED
 from store.imports import RowError
@@ -43,8 +43,7 @@ def sniff(rows: list[list[str]]) -> int:
 
 def read(lines: Lines, ctx: Context) -> Iterator[Item]:
     joins: dict[str, str] = {}
-    for number, line in lines:
-        fields = split_csv(line, lambda n: n >= 12)
+    for number, fields in csv_rows(lines, lambda n: n >= 12):
         if len(fields) < 12:
             yield RowError(number, f"{len(fields)} columns; mod_cdr_csv's default template writes {WIDTH}")
             continue

@@ -30,6 +30,7 @@ class Call:
     end: datetime | None = None
     statuses: set[str] = field(default_factory=set)
     closed: bool = False
+    _row: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def latest(self) -> datetime | None:
@@ -46,10 +47,13 @@ class Call:
             self.end = leg.end
         if leg.status:
             self.statuses.add(leg.status)
+        self._row = None
         self.closed = self.closed or leg.closes
 
     def row(self, family: str, source: str) -> dict[str, Any]:
         """The ``calls`` row of this call (raises ValueError when its legs cannot make one)."""
+        if self._row is not None:
+            return self._row
         times = [t for t in (self.start, self.answer, self.end) if t is not None]
         if not times:
             raise ValueError(f"call {self.key} has no times")
@@ -64,7 +68,7 @@ class Call:
             outcome, wait, talk = CallOutcome.BUSY.value, 0.0, None
         else:
             outcome, wait, talk = CallOutcome.ABANDONED.value, (ended - started).total_seconds(), None
-        return {
+        self._row = {
             "call_id": call_id(family, self.key),
             "started_at": started,
             "started_on": local_date(started),
@@ -75,6 +79,7 @@ class Call:
             "talk_s": talk,
             "source": source,
         }
+        return self._row
 
 
 def call_id(family: str, key: str) -> str:

@@ -24,9 +24,9 @@ from store.calls.base import (
     Lines,
     Skip,
     clean,
+    csv_rows,
     local_time,
     looks_internal,
-    split_csv,
 )
 from store.calls.outcome import THREECX_BUSY, THREECX_FAILED
 from store.imports import RowError
@@ -65,8 +65,7 @@ def sniff(rows: list[list[str]]) -> int:
 
 def read(lines: Lines, ctx: Context) -> Iterator[Item]:
     columns: dict[str, int] | None = None
-    for number, line in lines:
-        fields = split_csv(line, lambda n: n >= 12)
+    for number, fields in csv_rows(lines, lambda n: n >= 12):
         if columns is None:
             if is_header(fields):
                 columns = {name.strip().lower(): i for i, name in enumerate(fields)}
