@@ -57,7 +57,8 @@ def write_year(path: Path, *, calls: int, phones: int, seed: int = 7) -> int:
             winner = rng.randrange(phones)
             for phone in range(phones):
                 if answered and phone == winner:
-                    answer, end, disp = start + timedelta(seconds=wait), start + timedelta(seconds=wait + talk), "ANSWERED"
+                    answer, disp = start + timedelta(seconds=wait), "ANSWERED"
+                    end = answer + timedelta(seconds=talk)
                 else:
                     answer, end = None, start + timedelta(seconds=wait if answered else 45)
                     disp = "NO ANSWER"
@@ -74,14 +75,11 @@ def write_year(path: Path, *, calls: int, phones: int, seed: int = 7) -> int:
                 out.write(",".join(fields) + "\n")
                 rows += 1
             if n % 10 == 0:  # an outbound call now and then
-                out.write(
-                    ",".join([_q(""), _q("201"), _q("07700900123"), _q("from-internal"), _q("201"),
-                              _q("SIP/201-1"), _q("SIP/trunk-2"), _q("Dial"), _q(""),
-                              _q(start.strftime("%Y-%m-%d %H:%M:%S")), _q(start.strftime("%Y-%m-%d %H:%M:%S")),
-                              _q(start.strftime("%Y-%m-%d %H:%M:%S")), "0", "0", _q("ANSWERED"),
-                              _q("DOCUMENTATION"), _q(f"9{uid}"), _q("")])  # fmt: skip
-                    + "\n"
-                )
+                stamp = _q(start.strftime("%Y-%m-%d %H:%M:%S"))
+                outbound = [_q(""), _q("201"), _q("07700900123"), _q("from-internal"), _q("201"),
+                            _q("SIP/201-1"), _q("SIP/trunk-2"), _q("Dial"), _q(""), stamp, stamp, stamp,
+                            "0", "0", _q("ANSWERED"), _q("DOCUMENTATION"), _q(f"9{uid}"), _q("")]  # fmt: skip
+                out.write(",".join(outbound) + "\n")
                 rows += 1
     return rows
 
