@@ -97,7 +97,7 @@ def read(lines: Lines, ctx: Context) -> Iterator[Item]:
 def _moment(stamp: str, ctx: Context) -> datetime:
     if _EPOCH.match(stamp):
         return epoch_time(stamp, "timestamp")
-    naive = local_time(stamp, "timestamp")
+    naive = local_time(stamp, "timestamp")  # a realtime table's local date and time
     if naive is None:
         raise ValueError("the timestamp is empty")
-    return ctx.clock.resolve(naive.replace(tzinfo=None) if naive.tzinfo is None else naive)
+    return ctx.clock.resolve(naive)

@@ -25,7 +25,7 @@ def detect(lines: list[str]) -> str:
         teams.NAME: teams.sniff(sample),
         asterisk_queue_log.NAME: asterisk_queue_log.sniff(sample),
         asterisk_csv.NAME: asterisk_csv.sniff(rows),
-        freepbx.NAME: freepbx.sniff(rows),
+        freepbx.NAME: freepbx.sniff([freepbx.split_fields(line) for line in sample]),
         freeswitch_csv.NAME: freeswitch_csv.sniff(rows),
         threecx.NAME: threecx.sniff(rows),
     }

@@ -55,7 +55,7 @@ NEEDED = ("calldate", "src", "dst", "duration", "billsec", "disposition", "uniqu
 _TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
 
-def _fields(line: str, expected: int | None = None) -> list[str]:
+def split_fields(line: str, expected: int | None = None) -> list[str]:
     if "\t" in line and "," not in line.split("\t", 1)[0]:
         return next(csv.reader((line,), delimiter="\t"), [])
     return split_csv(line, (lambda n: n >= 15) if expected is None else (lambda n: n == expected))
@@ -79,7 +79,7 @@ def sniff(rows: list[list[str]]) -> int:
 def read(lines: Lines, ctx: Context) -> Iterator[Item]:
     columns: dict[str, int] | None = None
     for number, line in lines:
-        fields = _fields(line)
+        fields = split_fields(line)
         if columns is None:
             if is_header(fields):
                 columns = {name.strip().strip('"').lower(): i for i, name in enumerate(fields)}

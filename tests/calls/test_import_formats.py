@@ -3,6 +3,7 @@ BST handled, idempotent, dirty files read and bad rows all reported."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -396,6 +397,16 @@ def test_freepbx_with_and_without_header(
     )
     first = min(_calls(engine).values(), key=lambda c: c.started_at)
     assert (first.outcome, first.wait_s, first.talk_s) == ("answered", 6.0, 174.0)
+    # `mysql -B` dumps the table tab-separated, with \N for NULL
+    dump = tmp_path / "cdr.tsv"
+    dump.write_text(
+        "".join(
+            "\t".join(next(csv.reader([line]))).replace("NULL", "\\N") + "\n"
+            for line in freepbx(ring_group_day(), header=header).splitlines()
+        )
+    )
+    found = _json(_import(dump, database_url, monkeypatch, capsys, "--json"))
+    assert (found["format"], found["calls_already_present"], found["legs_merged"]) == ("freepbx", 3, 2)
     found = _json(
         _import(path, database_url, monkeypatch, capsys, "--json", "--hunt-group", "+44 121 626 6060")
     )
