@@ -73,6 +73,8 @@ def read(lines: Lines, ctx: Context) -> Iterator[Item]:
             )
             continue
         stamp, callid, queue, _agent, event = (p.strip() for p in parts[:5])
+        if event.lower() == "event" and not stamp[:1].isdigit():
+            continue  # the header row of a realtime table's export
         try:
             moment = _moment(stamp, ctx)
         except ValueError as err:

@@ -114,8 +114,7 @@ def _leg(number: int, fields: list[str], columns: dict[str, int], ctx: Context) 
         raise ValueError("calldate is empty")
     duration = seconds(_get(fields, columns, "duration"), "duration")
     billsec = seconds(_get(fields, columns, "billsec"), "billsec")
-    if billsec > duration:
-        raise ValueError(f"billsec {billsec} is more than duration {duration}")
+    billsec = min(billsec, duration)  # rounding can make billsec a second longer than duration
     start = ctx.clock.resolve(start_l)
     end = start + timedelta(seconds=duration)
     answer = end - timedelta(seconds=billsec) if status == "answered" else None

@@ -75,8 +75,6 @@ def _leg(number: int, fields: list[str], ctx: Context, joins: dict[str, str]) ->
     if end < start:
         raise ValueError("end_stamp is before start_stamp")
     if answer_l is not None:
-        answer = ctx.clock.before(answer_l, end)
-        if not start <= answer <= end:
-            raise ValueError("answer_stamp is not between start_stamp and end_stamp")
+        answer = min(max(ctx.clock.before(answer_l, end), start), end)
         return Leg(number, key, start, answer, end, ANSWERED)
     return Leg(number, key, start, None, end, FREESWITCH_UNANSWERED.get(cause, FAILED))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +26,30 @@ FAMILY = "teams"
 KEYS = ("startdatetime", "callernumber", "calleenumber")
 
 
+#: The Teams admin centre's CSV column names (normalised) for the Graph properties.
+ALIASES = {
+    "invitetime": "invitedatetime",
+    "starttime": "startdatetime",
+    "endtime": "enddatetime",
+    "failuretime": "failuredatetime",
+    "success": "successfulcall",
+    "durationseconds": "duration",
+}
+
+
+def _name(header: str) -> str:
+    """``Start time (UTC)`` → ``starttime``; ``startDateTime`` → ``startdatetime``."""
+    name = re.sub(r"\(utc\)", "", header.lower())
+    name = re.sub(r"[^a-z]", "", name)
+    return ALIASES.get(name, name)
+
+
 def sniff(lines: list[str]) -> int:
     head = " ".join(lines).lower()
     if head.lstrip().startswith(("{", "[")):  # no other format is JSON
         return 10 if "datetime" in head else 3
-    first = lines[0].lower().replace(" ", "") if lines else ""
-    return 10 if all(key in first for key in KEYS) else 0
+    names = {_name(name) for name in next(csv.reader(lines[:1]), [])}
+    return 10 if all(key in names for key in KEYS) else 0
 
 
 def read(lines: Lines, ctx: Context) -> Iterator[Item]:
@@ -67,7 +86,7 @@ def _json(numbered: list[tuple[int, str]], ctx: Context) -> Iterator[Item]:
 
 
 def _csv(numbered: list[tuple[int, str]], ctx: Context) -> Iterator[Item]:
-    header = [name.strip().lower().replace(" ", "") for name in next(csv.reader((numbered[0][1],)))]
+    header = [_name(name) for name in next(csv.reader((numbered[0][1],)))]
     for number, text in numbered[1:]:
         values = next(csv.reader((text,)), [])
         if len(values) != len(header):
@@ -96,7 +115,7 @@ def _record(number: int, row: dict[str, Any], ctx: Context) -> Item:
 
 
 def _leg(number: int, row: dict[str, Any], ctx: Context) -> Item:
-    key = str(row.get("id") or "").strip()
+    key = str(row.get("id") or row.get("correlationid") or "").strip()
     if not key:
         raise ValueError("id is empty")
     kind = str(row.get("calltype") or "").lower().replace("_", "")

@@ -122,8 +122,6 @@ def _leg(number: int, fields: list[str], columns: dict[str, int], ctx: Context) 
     if reason in THREECX_BUSY:
         return Leg(number, key, start, None, end, BUSY)
     if answer_l is not None and reason not in THREECX_FAILED:
-        answer = ctx.clock.before(answer_l, end)
-        if not start <= answer <= end:
-            raise ValueError("time-answered is not between time-start and time-end")
+        answer = min(max(ctx.clock.before(answer_l, end), start), end)
         return Leg(number, key, start, answer, end, ANSWERED)
     return Leg(number, key, start, None, end, FAILED if reason in THREECX_FAILED else NO_ANSWER)

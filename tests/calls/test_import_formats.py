@@ -540,6 +540,56 @@ def test_teams_direct_routing_records(
     assert calls["teams:9e1f0a4e-1111-4a8e-9f55-000000000003"].outcome == "busy"
 
 
+def test_teams_admin_centre_csv_with_its_own_column_names(
+    tmp_path: Path,
+    database_url: str,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The admin centre's Direct Routing export says "Start time (UTC)", "Success", "Correlation ID"."""
+    path = tmp_path / "DirectRouting.csv"
+    path.write_text(
+        "Correlation ID,Invite time (UTC),Start time (UTC),End time (UTC),Failure time (UTC),Success,"
+        "Caller Number,Callee Number,Call type,Final SIP code\n"
+        "c0ffee00-0000-4000-8000-000000000001,2024-03-04 09:00:00,2024-03-04 09:00:06,2024-03-04 09:03:06,,"
+        "Yes,+447700900001,+441216266060,ByotIn,0\n"
+        "c0ffee00-0000-4000-8000-000000000002,2024-03-04 09:10:00,2024-03-04 09:10:00,,2024-03-04 09:10:20,"
+        "No,+447700900002,+441216266060,ByotIn,487\n"
+    )
+    found = _json(_import(path, database_url, monkeypatch, capsys, "--json"))
+    assert (found["format"], found["calls_new"]) == ("teams", 2)
+    calls = _calls(engine)
+    assert calls["teams:c0ffee00-0000-4000-8000-000000000001"].wait_s == 6.0
+    assert calls["teams:c0ffee00-0000-4000-8000-000000000002"].outcome == "abandoned"
+
+
+def test_queue_log_exported_from_a_realtime_table_with_header_and_local_times(
+    tmp_path: Path,
+    database_url: str,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "queue_log.txt"
+    path.write_text(
+        "time|callid|queuename|agent|event|data1|data2|data3\n"
+        "2024-07-01 10:00:00.123456|1719824400.7|main|NONE|ENTERQUEUE||07700900001|1\n"
+        "2024-07-01 10:00:04.000000|1719824400.7|main|PJSIP/201|CONNECT|4|1719824404.9|2\n"
+        "2024-07-01 10:05:04.000000|1719824400.7|main|PJSIP/201|COMPLETEAGENT|4|300|1\n"
+    )
+    found = _json(_import(path, database_url, monkeypatch, capsys, "--json"))
+    assert (found["format"], found["rows"], found["calls_new"], found["legs_merged"]) == (
+        "asterisk-queue-log",
+        3,
+        1,
+        2,
+    )
+    call = _calls(engine)["asterisk:1719824400.7"]
+    assert call.started_at == datetime(2024, 7, 1, 9, 0, 0, 123456, tzinfo=UTC)  # BST
+    assert call.outcome == "answered" and round(call.wait_s) == 4
+
+
 def test_casework_csv_is_still_the_default_and_has_json(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
