@@ -125,6 +125,7 @@ def import_calls_command(
         if as_json:
             typer.echo(json.dumps(tally.summary()))
         else:
+            typer.echo(tally.lines()[0])
             _report("calls", result)
         return
     with session_scope(engine) as session:

@@ -600,6 +600,7 @@ def test_casework_csv_is_still_the_default_and_has_json(
     )
     result = _import(path, database_url, monkeypatch, capsys)
     assert result.exit_code == 0 and "calls: 1 rows read, 1 imported, 0 already present" in result.stdout
+    assert "format: casework (recognised from its content)" in result.stdout
     assert _json(_import(path, database_url, monkeypatch, capsys, "--json")) == {
         "format": "casework",
         "rows": 1,
