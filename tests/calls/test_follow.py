@@ -206,3 +206,29 @@ def test_follow_command_once_and_bad_format(
     assert "1 new calls" in result.stdout
     result = run_cli(["calls", "follow", str(path), "--once", "--format", "casework"], **args)
     assert result.exit_code == 2 and "cannot be followed" in result.stderr
+
+
+def test_rotation_while_a_writer_appends(
+    following: tuple[Follower, threading.Event, Path], engine: Engine
+) -> None:
+    """logrotate renames Master.csv between two records and Asterisk opens a new one: no call is
+    lost, none is counted twice and none loses a leg."""
+    _, _, path = following
+
+    def write(target: Path, calls: range) -> None:
+        with target.open("a", encoding="utf-8") as out:
+            for n in calls:
+                for line in two_legged_call(n):
+                    out.write(line)
+                    out.flush()
+                    time.sleep(0.015)
+
+    write(path, range(0, 12))
+    path.rename(path.with_name("Master.csv.1"))
+    write(path, range(12, 24))  # a new file at the same path
+    path.rename(path.with_name("Master.csv.2"))
+    write(path, range(24, 30))
+    _wait_for(lambda: len(_calls(engine)) == 30)
+    stored = _calls(engine)
+    assert set(stored) == {f"asterisk:17000{n}.1" for n in range(30)}
+    assert all(call.outcome == "answered" and call.wait_s == 5.0 for call in stored.values())
