@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from store.calls import asterisk_queue_log, text
-from store.calls.base import Context, Skip
+from store.calls.base import Context, Skip, split_csv
 from store.calls.importer import HEADERED, READERS, choose, items
 from store.calls.legs import Call, Merger
 from store.db import session_scope
@@ -121,7 +121,9 @@ class Follower:
             state.inode = opened.st_ino
             # A file replaced under the path is read to its end (nothing more will be written to it).
             idle = replaced or time.time() - opened.st_mtime >= self.settle
-            self._round(session, state, result, idle=idle, final=replaced)
+            # A rotated file is read to its end now: nothing else will ever read it.
+            while not self._round(session, state, result, idle=idle, final=replaced) and replaced:
+                pass
             if replaced:
                 log.info("calls follow: %s was rotated; reading the new file from its start", self.path)
                 self.handle.close()
@@ -135,7 +137,8 @@ class Follower:
             log.info("calls follow: %s: %s; reading from the start", self.path, why)
         state.offset, state.line, state.head, state.header = 0, 1, "", ""
 
-    def _round(self, session: Session, state: CallsFollow, result: Poll, *, idle: bool, final: bool) -> None:
+    def _round(self, session: Session, state: CallsFollow, result: Poll, *, idle: bool, final: bool) -> bool:
+        """One chunk from the position; True when it reached the end of the file."""
         assert self.handle is not None
         self.handle.seek(0)
         head = self.handle.read(HEAD_BYTES)
@@ -143,10 +146,13 @@ class Follower:
             state.head = _head(head) if len(head) >= HEAD_BYTES else state.head
         self.handle.seek(state.offset)
         data = self.handle.read(CHUNK)
+        at_end = len(data) < CHUNK
+        # Calls at the end of a chunk may have legs in the next one: only the file's end is idle.
+        idle, final = idle and at_end, final and at_end
         whole = text.complete_part(data, idle=idle)
         data = data[:whole]
         if not data:
-            return
+            return at_end
         decoded = text.split(data, first_line=state.line, max_line_bytes=self.max_line_bytes)
         lines = decoded.lines
         if not state.format:
@@ -165,16 +171,12 @@ class Follower:
         if state.header and state.offset > 0:
             feed = [(0, state.header), *lines]
         merger = Merger()
-        skipped: set[int] = set()
         watermark: datetime | None = None
         for item in items(fmt, feed, self.context()):
             if isinstance(item, RowError):
                 result.bad += 1
                 log.warning("calls follow: %s line %s: %s (row left out)", self.path, item.line, item.message)
-                skipped.add(item.line)
-            elif isinstance(item, Skip):
-                skipped.add(item.line)
-            else:
+            elif not isinstance(item, Skip):
                 merger.add(item)
                 for moment in (item.end, item.answer, item.start):
                     if moment is not None and (watermark is None or moment > watermark):
@@ -193,10 +195,10 @@ class Follower:
         if rows:
             try:
                 with session.begin_nested():
-                    result.calls_new = import_calls(session, rows=rows).imported
+                    result.calls_new += import_calls(session, rows=rows).imported
             except IntegrityError:  # another importer wrote one of them first: next round sees it
                 log.info("calls follow: calls were written at the same time elsewhere; retrying")
-                return
+                return True
         result.lines, result.pending = len(lines), len(pending)
         # The position moves to the first line of the oldest call still waiting, else past the data.
         first_pending = min((min(call.lines) for call in pending), default=None)
@@ -204,9 +206,31 @@ class Follower:
             consumed = len(data)
         else:
             consumed = decoded.offsets[first_pending]
+            if consumed == 0 and not at_end:  # one call's legs fill a whole chunk: not a real file
+                log.warning(
+                    "calls follow: %s: a call's rows fill %s bytes; counting it as it stands",
+                    self.path,
+                    CHUNK,
+                )
+                return self._force(session, state, pending, family, fmt, data)
         state.line += text.count_breaks(data[:consumed])
         state.offset += consumed
         state.updated_at = datetime.now(UTC)
+        return at_end
+
+    def _force(
+        self, session: Session, state: CallsFollow, pending: list[Call], family: str, fmt: str, data: bytes
+    ) -> bool:
+        rows = []
+        for call in pending:
+            try:
+                rows.append(call.row(family, fmt))
+            except ValueError:
+                continue
+        import_calls(session, rows=rows)
+        state.line += text.count_breaks(data)
+        state.offset += len(data)
+        return False
 
     def _complete(self, fmt: str, call: Call, watermark: datetime | None, idle: bool) -> bool:
         latest = call.latest
@@ -238,6 +262,4 @@ class Follower:
 
 
 def text_fields(line: str) -> list[str]:
-    from store.calls.base import split_csv
-
     return split_csv(line, lambda n: n >= 12)

@@ -232,3 +232,22 @@ def test_rotation_while_a_writer_appends(
     stored = _calls(engine)
     assert set(stored) == {f"asterisk:17000{n}.1" for n in range(30)}
     assert all(call.outcome == "answered" and call.wait_s == 5.0 for call in stored.values())
+
+
+def test_a_long_file_is_read_in_chunks_without_splitting_calls(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call whose legs straddle a chunk's end waits for the next chunk instead of being counted short."""
+    import store.calls.follow as follow_module
+
+    monkeypatch.setattr(follow_module, "CHUNK", 1000)  # about three rows a chunk
+    path = tmp_path / "Master.csv"
+    path.write_text("".join(line for n in range(20) for line in two_legged_call(n)))
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    follower = _follower(engine, path)
+    for _ in range(60):
+        follower.poll()
+    stored = _calls(engine)
+    assert len(stored) == 20
+    assert all(call.outcome == "answered" and call.wait_s == 5.0 for call in stored.values())
