@@ -159,7 +159,14 @@ def local_time(value: str, name: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value if "/" not in value else value.replace("/", "-"))
     except ValueError:
-        raise ValueError(f"{name} {value!r} is not a date and time (e.g. 2017-06-20 09:49:22)") from None
+        pass
+    # A spreadsheet that has been through UK Excel writes 20/06/2017 09:49(:22): day first.
+    for layout in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"):
+        try:
+            return datetime.strptime(value, layout)
+        except ValueError:
+            continue
+    raise ValueError(f"{name} {value!r} is not a date and time (e.g. 2017-06-20 09:49:22)")
 
 
 def epoch_time(value: str, name: str) -> datetime:

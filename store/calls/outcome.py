@@ -15,6 +15,7 @@ ASTERISK = {
     "BUSY": BUSY,
     "FAILED": FAILED,
     "CONGESTION": FAILED,
+    "UNKNOWN": FAILED,  # older Asterisk's word for a CDR whose channel never got a disposition
 }
 
 #: FreeSWITCH ``hangup_cause`` of a leg that was never answered (an answered leg is answered
