@@ -32,6 +32,7 @@ FORMATS = ("auto", "casework", *READERS)
 #: Formats whose first line may be a header naming the columns (``calls follow`` keeps it).
 HEADERED = {freepbx.NAME: freepbx.is_header, threecx.NAME: threecx.is_header}
 IN_PROGRESS = "call still in progress (no end event yet)"
+MAX_ERRORS = 10_000
 
 
 @dataclass
@@ -134,6 +135,9 @@ def merge(fmt: str, detected: bool, decoded: text.Decoded, ctx: Context) -> Read
     for item in items(fmt, decoded.lines, ctx):
         if isinstance(item, RowError):
             errors.append(item)
+            if len(errors) >= MAX_ERRORS:  # a file this wrong is not call records: stop reading it
+                errors.append(RowError(item.line, f"stopped reading after {MAX_ERRORS:,} bad rows"))
+                raise ImportRejected("calls", errors)
         elif isinstance(item, Skip):
             skips.append(item)
             rows += 1

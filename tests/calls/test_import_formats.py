@@ -328,6 +328,15 @@ def test_hostile_files_are_bounded(
         env={"CASEWORK_CALLS_MAX_FILE_BYTES": "100"},
     )
     assert result.exit_code == 2 and "more than CASEWORK_CALLS_MAX_FILE_BYTES (100)" in result.stderr
+    path.write_text("garbage,line\n" * 20_000)  # not call records at all: reading stops early
+    result = run_cli(
+        ["import", "calls", str(path), "--format", "asterisk-csv"],
+        database_url=database_url,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+        env={"CASEWORK_CALLS_MAX_FILE_BYTES": "10000000"},
+    )
+    assert result.exit_code == 2 and "stopped reading after 10,000 bad rows" in result.stderr
 
 
 def test_queue_log_calls_and_an_unfinished_one(
