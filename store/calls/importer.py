@@ -136,7 +136,8 @@ def merge(fmt: str, detected: bool, decoded: text.Decoded, ctx: Context) -> Read
         if isinstance(item, RowError):
             errors.append(item)
             if len(errors) >= MAX_ERRORS:  # a file this wrong is not call records: stop reading it
-                errors.append(RowError(item.line, f"stopped reading after {MAX_ERRORS:,} bad rows"))
+                # said first, since only the first bad rows are listed
+                errors.insert(0, RowError(item.line, f"stopped reading after {MAX_ERRORS:,} bad rows"))
                 raise ImportRejected("calls", errors)
         elif isinstance(item, Skip):
             skips.append(item)
