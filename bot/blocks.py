@@ -424,7 +424,14 @@ def _code(lines: list[str]) -> str:
     return f"```{entities(body)}```"
 
 
-def calls_blocks(rows: list[dict[str, Any]], period: Range) -> Blocks:
+def calls_blocks(
+    rows: list[dict[str, Any]],
+    period: Range,
+    week: list[dict[str, Any]] | None = None,
+    hours: list[dict[str, Any]] | None = None,
+) -> Blocks:
+    """The weekly table for ``period``; with ``week`` the live week so far (as the Board's table
+    computes it) and with ``hours`` the hour of day with most unanswered calls."""
     weeks = _monthly(rows, "week_commencing")
     total = _total(rows, "week_commencing")
     lines = ["Week of      Calls  Ans%  Tgt%  Wait"]
@@ -441,6 +448,24 @@ def calls_blocks(rows: list[dict[str, Any]], period: Range) -> Blocks:
         ),
         section(_code(lines)),
     ]
+    if week is not None:
+        live = _total(week, "week_commencing")
+        blocks.append(
+            section(
+                f"*This week so far: {_num(live.get('received', 0))} calls*, "
+                f"{_num(live.get('within_target', 0))} within target, "
+                f"{_num(live.get('unanswered', 0))} unanswered, {_num(live.get('busy', 0))} busy"
+            )
+        )
+    if hours:
+        worst = max(hours, key=lambda row: row["unanswered"])
+        if worst["unanswered"]:
+            blocks.append(
+                context(
+                    f"Most unanswered calls in this period came in the hour from {worst['hour']:02d}:00 "
+                    f"({worst['unanswered']} of {worst['received']})."
+                )
+            )
     return validated(blocks)
 
 

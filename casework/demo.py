@@ -154,3 +154,42 @@ def demo_calls(today: date) -> list[dict[str, Any]]:
                 )
         day += timedelta(days=1)
     return rows
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def demo_master_csv(today: date) -> str:
+    """:func:`demo_calls` as an Asterisk ``cdr_csv`` Master.csv, so the demo imports its calls
+    the way an office does: a ring group of two phones, one row per phone rung, legs sharing a
+    linkedid (``newcdrcolumns`` on), local Europe/London times."""
+    lines = []
+    stamp = "%Y-%m-%d %H:%M:%S"
+    for number, call in enumerate(demo_calls(today)):
+        started = call["started_at"].astimezone(LONDON).replace(tzinfo=None)
+        ended = call["ended_at"].astimezone(LONDON).replace(tzinfo=None)
+        answered = (
+            call["answered_at"].astimezone(LONDON).replace(tzinfo=None) if call["answered_at"] else None
+        )
+        linked = f"{int(call['started_at'].timestamp())}.{number * 2}"
+        caller = f"0121496{number % 10000:04d}"
+        if call["outcome"] == "busy":
+            legs = [("201", None, ended, "BUSY")]
+        elif answered is not None:  # phone 201 rings until 202 answers
+            legs = [("201", None, answered, "NO ANSWER"), ("202", answered, ended, "ANSWERED")]
+        else:
+            legs = [("201", None, ended, "NO ANSWER"), ("202", None, ended, "NO ANSWER")]
+        for leg, (phone, answer, end, disposition) in enumerate(legs):
+            fields = [
+                _quoted(""), _quoted(caller), _quoted("600"), _quoted("from-trunk"),
+                _quoted(f'"Demo caller" <{caller}>'), _quoted("SIP/trunk-00000001"),
+                _quoted(f"SIP/{phone}-0000000{leg + 2}"), _quoted("Dial"), _quoted(f"SIP/{phone},30"),
+                _quoted(started.strftime(stamp)), _quoted(answer.strftime(stamp) if answer else ""),
+                _quoted(end.strftime(stamp)), str(int((end - started).total_seconds())),
+                str(int((end - answer).total_seconds()) if answer else 0), _quoted(disposition),
+                _quoted("DOCUMENTATION"), _quoted(f"{linked.split('.')[0]}.{number * 2 + leg}"), _quoted(""),
+                _quoted(""), _quoted(linked), str(leg + 1),
+            ]  # fmt: skip
+            lines.append(",".join(fields))
+    return "\n".join(lines) + "\n"

@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     call_target_seconds: int = 9
     aged_days: int = 28
 
+    # --- calls from the phone system (docs/calls.md) -------------------------------------
+    #: the hunt group's DID/dst, queue name or ring-group extension; empty: every inbound call
+    hunt_group: str = ""
+    #: the record file ``casework serve`` follows (``casework calls follow``); empty: none
+    calls_path: str = ""
+    calls_format: str = "auto"
+    #: the zone of the phone system's local timestamps
+    calls_timezone: str = "Europe/London"
+    calls_max_line_bytes: int = 65536
+    calls_max_file_bytes: int = 1024 * 1024 * 1024
+    #: a call is counted once no leg has been added to it for this long (legs arrive apart)
+    calls_settle_seconds: int = 30
+    calls_poll_seconds: float = 2.0
+
     # --- intake: IMAP --------------------------------------------------------------------
     imap_host: str = ""
     imap_port: int = 993

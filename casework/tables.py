@@ -61,6 +61,12 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("open_late", "Open late"),
         ("performance_pct", "Performance %"),
     ],
+    "calls_by_hour": [
+        ("hour", "Hour"),
+        ("received", "Received"),
+        ("within_target", "In target"),
+        ("unanswered", "Unanswered"),
+    ],
 }
 
 TITLES = {
@@ -70,6 +76,7 @@ TITLES = {
     "aged_unclosed": "Cases not closed and over 28 days old at {as_of}, by month received",
     "calls": "Telephone hunt group, by week",
     "timeliness": "Timeliness against the final due date, by month received, as at {as_of}",
+    "calls_by_hour": "Telephone hunt group, by hour of day (calls started in the range)",
 }
 
 
@@ -85,12 +92,12 @@ def render(tables: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console(width=160)
     console.print(f"Casework statistics {tables['from']} to {tables['to']}, as at {tables['as_of']}")
     for name, columns in COLUMNS.items():
-        if name not in tables:  # timeliness: only from office_tables
+        if name not in tables:  # timeliness and calls_by_hour: only from office_tables
             continue
         table = Table(title=TITLES[name].format(as_of=tables["as_of"]), title_justify="left")
         for key, heading in columns:
             table.add_column(
-                heading, justify="left" if key in ("month", "week_commencing", "holiday") else "right"
+                heading, justify="left" if key in ("month", "week_commencing", "holiday", "hour") else "right"
             )
         for row in tables[name]:
             table.add_row(

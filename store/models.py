@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import deferred
 from sqlmodel import Field, SQLModel
 
@@ -165,6 +165,8 @@ class Call(SQLModel, table=True):
     outcome: str = Field(max_length=16)
     wait_s: float = 0.0
     talk_s: float | None = None
+    #: the record format it was read from (``asterisk-csv``, ``3cx`` …); None for casework's CSV
+    source: str | None = Field(default=None, max_length=32)
 
 
 class ClassifierLabel(SQLModel, table=True):
@@ -299,4 +301,26 @@ class StoreState(SQLModel, table=True):
     __tablename__ = "store_state"
     name: str = Field(primary_key=True, max_length=100)
     value: str = Field(default="", max_length=2000)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- calls from the phone system ---------------------------------------------------------------
+
+
+class CallsFollow(SQLModel, table=True):
+    """How far ``casework calls follow`` has read one record file, so a restart goes on from there.
+
+    ``offset`` is where the first line of the oldest call not yet counted starts; ``inode`` and
+    ``head`` (a hash of the file's first bytes) tell a rotated or truncated file from the same one.
+    """
+
+    __tablename__ = "calls_follow"
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(max_length=1000, unique=True)
+    format: str = Field(default="", max_length=32)
+    inode: int = Field(default=0, sa_type=BigInteger)
+    offset: int = Field(default=0, sa_type=BigInteger)
+    line: int = 1
+    head: str = Field(default="", max_length=64)
+    header: str = Field(default="")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,6 +1,7 @@
 """Command groups of the ``casework`` CLI, one module each (see :mod:`casework.cli`)."""
 
 from casework.commands import (
+    calls,
     case,
     classify,
     clocks,
@@ -15,4 +16,4 @@ from casework.commands import (
     stats,
 )
 
-ALL = (db, demo, data, stats, case, clocks, classify, intake, poll, serve, scheduler, report)
+ALL = (db, demo, data, calls, stats, case, clocks, classify, intake, poll, serve, scheduler, report)

@@ -7,13 +7,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from casework.errors import UserError
 from casework.runtime import open_store
-from casework.settings import get_settings
+from casework.settings import Settings, get_settings
+from store.calls.base import Context
 from store.db import session_scope
 from store.export import EXPORT_FIELDS, export_cases
 from store.imports import ImportRejected, ImportResult, check_calls, check_cases, import_calls, import_cases
@@ -69,18 +71,82 @@ def import_cases_command(
 
 @import_app.command("calls")
 def import_calls_command(
-    file: Path = typer.Argument(..., help="CSV with header call_id,started_at,answered_at,ended_at,outcome"),
+    file: Path = typer.Argument(
+        ...,
+        help="The phone system's record file, or a CSV with header "
+        "call_id,started_at,answered_at,ended_at,outcome",
+    ),
+    format: str = typer.Option(
+        "auto",
+        "--format",
+        help="auto, casework, asterisk-csv, asterisk-queue-log, freepbx, freeswitch-csv, 3cx, teams",
+    ),
+    hunt_group: str | None = typer.Option(
+        None, "--hunt-group", help="DID/dst, queue name or ring-group extension (default CASEWORK_HUNT_GROUP)"
+    ),
+    timezone: str | None = typer.Option(
+        None,
+        "--timezone",
+        help="zone of the file's local times (default CASEWORK_CALLS_TIMEZONE, Europe/London)",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print what was done as one JSON object"),
 ) -> None:
-    """Import telephone hunt-group call records (all-or-nothing; idempotent by call_id)."""
+    """Import telephone hunt-group call records (all-or-nothing; idempotent by the format's call ids)."""
+    from store.calls import importer
+
+    settings = get_settings()
+    ctx = call_context(settings, hunt_group=hunt_group, timezone=timezone)
     try:
-        rows = check_calls(file)
+        reading = importer.read_path(
+            file,
+            fmt=format.strip().lower(),
+            ctx=ctx,
+            max_line_bytes=settings.calls_max_line_bytes,
+            max_file_bytes=settings.calls_max_file_bytes,
+        )
+        if reading is None:
+            rows = check_calls(file)
     except ImportRejected as err:
         raise UserError(str(err)) from None
-    engine = open_store(get_settings())
-    with _progress(len(rows), "importing calls") as bar, session_scope(engine) as session:
-        task = bar.add_task("calls", total=len(rows))
-        result = import_calls(session, rows=rows, progress=lambda n: bar.advance(task, n))
-    _report("calls", result)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    engine = open_store(settings)
+    if reading is None:
+        with _progress(len(rows), "importing calls") as bar, session_scope(engine) as session:
+            task = bar.add_task("calls", total=len(rows))
+            result = import_calls(session, rows=rows, progress=lambda n: bar.advance(task, n))
+        tally = importer.Tally(
+            "casework",
+            format.strip().lower() == "auto",
+            rows=len(rows),
+            calls_new=result.imported,
+            calls_already_present=result.already_present,
+        )
+        if as_json:
+            typer.echo(json.dumps(tally.summary()))
+        else:
+            typer.echo(tally.lines()[0])
+            _report("calls", result)
+        return
+    with session_scope(engine) as session:
+        tally = importer.store_reading(session, reading=reading)
+    if as_json:
+        typer.echo(json.dumps(tally.summary()))
+    else:
+        for line in tally.lines():
+            typer.echo(line)
+
+
+def call_context(settings: Settings, *, hunt_group: str | None, timezone: str | None) -> Context:
+    """How to read call records: the hunt group and time zone from the options or the settings."""
+    zone_name = timezone or settings.calls_timezone
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"--timezone {zone_name!r} is not a time zone: give an IANA name such as Europe/London or UTC."
+        ) from None
+    return Context(zone=zone, hunt_group=settings.hunt_group if hunt_group is None else hunt_group)
 
 
 @export_app.command("cases")

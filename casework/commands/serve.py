@@ -11,6 +11,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -46,7 +47,8 @@ def check_slack_settings(settings: Settings, *, socket: bool) -> None:
 def start_workers(
     settings: Settings, engine: Engine, client: Any, stop: threading.Event
 ) -> list[threading.Thread]:
-    """The outbox senders (Slack, and SMTP acknowledgements), the scheduler and the IMAP poller.
+    """The outbox senders (Slack, and SMTP acknowledgements), the scheduler, the IMAP poller and
+    ``calls follow`` (when ``CASEWORK_CALLS_PATH`` names a record file).
 
     Each runs in a daemon thread; the scheduler is shut down when ``stop`` is set. The poller
     runs here only with IDLE on; without IDLE the scheduler polls on its interval.
@@ -69,6 +71,13 @@ def start_workers(
         threads.append(_thread("ack-sender", lambda s: _send_acks(settings, engine, s), stop))
     if settings.imap_enabled and settings.imap_idle:
         threads.append(_thread("imap-poller", lambda s: poller.run(settings, engine, s), stop))
+    if settings.calls_path:
+        from casework.commands.calls import follower
+
+        follow = follower(settings, engine, path=Path(settings.calls_path))
+        threads.append(
+            _thread("calls-follow", lambda s: follow.run(s, every=settings.calls_poll_seconds), stop)
+        )
     return threads
 
 

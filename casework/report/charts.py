@@ -294,6 +294,34 @@ def summary_chart_png(tables: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def calls_by_hour_png(tables: dict[str, Any], *, call_target_seconds: int = 9) -> bytes:
+    """Calls by hour of day, stacked: within target, answered later or busy, unanswered."""
+    rows = tables["calls_by_hour"]
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    ax = fig.subplots()
+    hours = [row["hour"] for row in rows]
+    within = [row["within_target"] for row in rows]
+    unanswered = [row["unanswered"] for row in rows]
+    rest = [row["received"] - row["within_target"] - row["unanswered"] for row in rows]
+    ax.bar(hours, within, color=OKABE_ITO["green"], label=f"Answered within {call_target_seconds} s")
+    ax.bar(hours, rest, bottom=within, color=OKABE_ITO["sky_blue"], label="Answered later, or busy")
+    ax.bar(
+        hours,
+        unanswered,
+        bottom=[a + b for a, b in zip(within, rest, strict=True)],
+        color=OKABE_ITO["vermillion"],
+        label="Unanswered",
+    )
+    ax.set_xticks(hours, [f"{h:02d}" for h in hours], fontsize=8)
+    ax.set_xlabel("Hour of day the call started (UK time)")
+    ax.set_ylabel("Calls received")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.set_title("Calls by hour of day: when the phones need cover")
+    return _png(fig)
+
+
 def report_charts(data: ReportData) -> list[Chart]:
     """Every chart of the Board report, in the order the sections use them."""
     tables = data.tables
@@ -327,4 +355,16 @@ def report_charts(data: ReportData) -> list[Chart]:
             "percentage answered within target; the figures are in the telephone annex.",
             weekly_calls_png(tables, call_target_seconds=data.call_target_seconds),
         ),
-    ]
+    ] + (
+        [
+            Chart(
+                "calls_by_hour",
+                "Calls by hour of day",
+                "Stacked bar chart of the calls received in each hour of the day over the period: answered "
+                "within target, answered later or busy, and unanswered.",
+                calls_by_hour_png(tables, call_target_seconds=data.call_target_seconds),
+            )
+        ]
+        if "calls_by_hour" in tables
+        else []
+    )

@@ -213,6 +213,25 @@ def build_document(data: ReportData) -> Document:
             chart=chart["weekly_calls"],
         ),
     ]
+    if "calls_by_hour" in chart:
+        busiest = max(data.tables["calls_by_hour"], key=lambda row: row["unanswered"])
+        sections.append(
+            Section(
+                "calls_by_hour",
+                "Annex: calls by hour of day",
+                [
+                    "Calls received in each hour of the day over the period, by when they started (UK "
+                    "time), showing when the phones need cover."
+                    + (
+                        f" Most unanswered calls ({busiest['unanswered']:,}) came in the hour from "
+                        f"{busiest['hour']:02d}:00."
+                        if busiest["unanswered"]
+                        else ""
+                    ),
+                ],
+                chart=chart["calls_by_hour"],
+            )
+        )
     return Document(
         title="Casework analysis",
         subtitle=f"{data.office_name} · {period} · status at {as_of}",

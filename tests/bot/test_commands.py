@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from store.cases import get_case, set_status
 from store.db import session_scope
@@ -188,6 +189,7 @@ def test_calls_table_by_week(bot: RunningBot) -> None:
     reply = bot.command("calls 3 weeks", user=MANAGER)
     text = _text(reply)
     assert "Calls: last 3 weeks" in text and "Week of" in text
+    assert "This week so far: 0 calls" in text
     assert "Try" in _text(bot.command("calls lots", user=MANAGER))
 
 
@@ -199,3 +201,31 @@ def test_summary_chart_is_uploaded_with_files_upload_v2(bot: RunningBot) -> None
     posted = [c for c in bot.api.calls if c.path.startswith("/upload/")]
     assert posted and b"PNG" in posted[0].raw[:200]
     assert "Chart uploaded" in _text(reply)
+
+
+def test_calls_show_the_live_week_from_the_phone_system(bot: RunningBot, tmp_path: Path) -> None:
+    """Calls read from a phone system's file appear in /casework calls at once, as the Board counts them."""
+    from store.calls.base import Context
+    from store.calls.importer import read_path, store_reading
+
+    local = datetime.now(LONDON).replace(microsecond=0, tzinfo=None)
+    now = max(local - timedelta(minutes=30), local.replace(hour=0, minute=1, second=0))  # stay in this week
+    rows = []
+    for n, (answer, disposition) in enumerate([(3, "ANSWERED"), (None, "NO ANSWER"), (None, "BUSY")]):
+        start = now + timedelta(minutes=n)
+        end = start + timedelta(seconds=40)
+        answered = (start + timedelta(seconds=answer)).strftime("%Y-%m-%d %H:%M:%S") if answer else ""
+        rows.append(
+            f'"","0770090000{n}","600","from-trunk","","SIP/t-1","SIP/201-2","Dial","",'
+            f'"{start:%Y-%m-%d %H:%M:%S}","{answered}","{end:%Y-%m-%d %H:%M:%S}",40,'
+            f'{37 if answer else 0},"{disposition}","DOCUMENTATION","17{n}.1",""'
+        )
+    path = tmp_path / "Master.csv"
+    path.write_text("\n".join(rows) + "\n")
+    reading = read_path(path, fmt="auto", ctx=Context(), max_line_bytes=65536, max_file_bytes=1 << 20)
+    assert reading is not None
+    with session_scope(bot.engine) as session:
+        store_reading(session, reading=reading)
+    text = _text(bot.command("calls", user=MANAGER))
+    assert "This week so far: 3 calls*, 1 within target, 1 unanswered, 1 busy" in text
+    assert "Most unanswered calls in this period came in the hour from" in text

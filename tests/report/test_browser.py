@@ -58,8 +58,8 @@ def test_every_chart_image_loads_in_chromium(browser: str, page: Path, tmp_path:
     body = re.search(r"<body[^>]*>", result.stdout)
     assert body is not None, "chromium rendered no <body>"
     # set by the page's own script once every <img> reports complete && naturalWidth > 0
-    assert 'data-images="4"' in body.group(0), body.group(0)
-    assert 'data-images-loaded="4"' in body.group(0), body.group(0)
+    assert 'data-images="5"' in body.group(0), body.group(0)
+    assert 'data-images-loaded="5"' in body.group(0), body.group(0)
     assert 'data-charts-loaded="yes"' in body.group(0), body.group(0)
     # the DOM the browser built has the tables, not just the text we wrote
     assert result.stdout.count("<table") == 6  # the five of the 2013 paper, and timeliness

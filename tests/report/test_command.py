@@ -38,6 +38,7 @@ def test_default_writes_html_markdown_and_charts(
     assert result.exit_code == 0, result.stderr
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     expected = [
+        "charts/calls_by_hour.png",
         "charts/cases_by_category.png",
         "charts/closure_times.png",
         "charts/status_by_month.png",

@@ -120,4 +120,4 @@ def test_a_period_with_no_data_still_renders(engine: Engine, settings: Settings)
     assert (f.total_cases, f.busiest_month, f.pct_within_deadline, f.calls_per_week) == (0, None, None, None)
     assert f.oldest_awaiting_reply is None and f.oldest_unclosed is None
     files = render(data, ["html", "md", "csv"])
-    assert "N/A" in files["report.md"].decode() and files["report.html"].count(b"data:image/png;base64,") == 4
+    assert "N/A" in files["report.md"].decode() and files["report.html"].count(b"data:image/png;base64,") == 5

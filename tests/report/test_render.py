@@ -28,6 +28,7 @@ def test_every_chart_is_a_valid_png_of_sensible_size(reference_data: ReportData)
         "status_by_month",
         "closure_times",
         "weekly_calls",
+        "calls_by_hour",
     ]
     for chart in charts:
         width, height = png_size(chart.png)
@@ -50,7 +51,7 @@ def test_summary_chart_for_slack_is_a_compact_png(reference_data: ReportData) ->
 
 def test_html_is_self_contained_with_every_table_and_chart(reference_data: ReportData) -> None:
     html = render_html(build_document(reference_data))
-    assert html.count('<img src="data:image/png;base64,') == 4
+    assert html.count('<img src="data:image/png;base64,') == 5
     # nothing is fetched from anywhere: no http(s) or protocol-relative URLs in attributes
     assert not re.search(r'(src|href)="(https?:)?//', html)
     for key in TABLE_KEYS:
@@ -63,6 +64,7 @@ def test_html_is_self_contained_with_every_table_and_chart(reference_data: Repor
         "closure_times",
         "aged_unclosed",
         "calls",
+        "calls_by_hour",
     ):
         assert f'<section id="{section}">' in html
     # the category table's total row, and the deadline measure beside the 28-day stand-in
@@ -84,7 +86,7 @@ def test_html_and_markdown_escape_text(reference_data: ReportData) -> None:
 def test_markdown_has_the_tables_and_links_the_chart_files(reference_data: ReportData) -> None:
     files = render(reference_data, ["md"])
     markdown = files["report.md"].decode()
-    for chart in ("cases_by_category", "status_by_month", "closure_times", "weekly_calls"):
+    for chart in ("cases_by_category", "status_by_month", "closure_times", "weekly_calls", "calls_by_hour"):
         assert f"(charts/{chart}.png)" in markdown
         png_size(files[f"charts/{chart}.png"])
     table_rows = [line for line in markdown.splitlines() if line.startswith("| ")]

@@ -120,13 +120,16 @@ def _chart(
 def calls(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
     _need_manager(deps, user)
     period = calls_range(" ".join(a for a in args if a.lower() != "share"), deps.today())
-    from store.stats import calls_table
+    from store.stats import calls_by_hour, calls_table
 
+    target = deps.settings.call_target_seconds
+    today = deps.today()
+    monday = today - timedelta(days=today.weekday())
     with session_scope(deps.engine) as session:
-        rows = calls_table(
-            session, start=period.start, end=period.end, call_target_seconds=deps.settings.call_target_seconds
-        )
-    return f"Calls: {period.label}", blocks.calls_blocks(rows, period)
+        rows = calls_table(session, start=period.start, end=period.end, call_target_seconds=target)
+        week = calls_table(session, start=monday, end=today, call_target_seconds=target)
+        hours = calls_by_hour(session, start=period.start, end=period.end, call_target_seconds=target)
+    return f"Calls: {period.label}", blocks.calls_blocks(rows, period, week, hours)
 
 
 def case(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:

@@ -13,7 +13,7 @@ from alembic import op
 import store.types
 
 revision = "0005_clocks"
-down_revision = "0001"
+down_revision = "0003_calls"
 branch_labels = None
 depends_on = None
 
