@@ -18,18 +18,16 @@ Every row already holds its rendered message, so whatever queued it (acknowledge
 
 from __future__ import annotations
 
-import base64
 import logging
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Any
 
 from sqlalchemy import Engine
 
 from casework.settings import Settings
 from store.db import session_scope
+from store.mail import build
 from store.outbox import claim, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
@@ -37,41 +35,6 @@ log = logging.getLogger(__name__)
 KIND = "email.ack"
 #: every outbox kind this sender drains starts with this
 PREFIX = "email."
-
-
-def build(settings: Settings, payload: dict[str, Any]) -> EmailMessage:
-    """The message a row's ``payload`` describes (see the module's docstring)."""
-    message = EmailMessage()
-    message["From"] = settings.smtp_from or f"casework@{settings.smtp_host}"
-    message["To"] = payload["to"]
-    if payload.get("cc"):
-        message["Cc"] = ", ".join(payload["cc"])
-    message["Subject"] = payload["subject"]
-    message["Date"] = payload.get("date") or formatdate(localtime=False)
-    message["Message-ID"] = payload["message_id"]
-    if payload.get("in_reply_to"):
-        message["In-Reply-To"] = payload["in_reply_to"]
-        message["References"] = " ".join(payload.get("references") or [payload["in_reply_to"]])
-    if payload.get("auto_reply"):
-        message["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
-        message["X-Auto-Response-Suppress"] = "All"
-    for name, value in (payload.get("headers") or {}).items():
-        message[name] = value
-    message.set_content(payload["body"])
-    if payload.get("html"):
-        message.add_alternative(payload["html"], subtype="html")
-    for part in payload.get("attachments") or []:
-        maintype, _, rest = part.get("content_type", "application/octet-stream").partition("/")
-        subtype, _, params = rest.partition(";")
-        extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
-        message.add_attachment(
-            base64.b64decode(part["data_b64"]),
-            maintype=maintype or "application",
-            subtype=subtype.strip() or "octet-stream",
-            filename=part.get("filename") or None,
-            params={k: v.strip('"') for k, v in extra.items()},
-        )
-    return message
 
 
 def connect(settings: Settings) -> smtplib.SMTP:

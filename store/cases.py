@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, SQLModel
 
 from casework.settings import Settings
-from store.enums import Category, EventKind, Status
+from store.enums import Category, EventKind, Stage, Status
 from store.messages import first_message
 from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
 from store.pending import PendingRows, Slot, resolve
@@ -229,6 +229,9 @@ def _case_values(
         "slack_ts": None,
         "created_at": now,
         "updated_at": now,
+        "stage": Stage.NEW.value,
+        "responded_at": None,
+        "drafts": 0,
     }
 
 
@@ -333,7 +336,12 @@ def set_status(
     note: str = "",
     settings: Settings | None = None,
 ) -> bool:
-    """Move ``case`` to ``status``; closing records how long it took, re-opening clears that."""
+    """Move ``case`` to ``status``; closing records how long it took, re-opening clears that.
+
+    The case's lifecycle stage follows, so that status and stage never disagree: a stage
+    inside the new status is kept, otherwise the case takes the status's first stage (the
+    triage buttons' *Closed* closes the stage too; see :meth:`store.enums.Stage.for_status`).
+    """
     status = Status(status)
     if case.status == status.value:
         return False
@@ -354,6 +362,11 @@ def set_status(
     record_event(
         session, case=case, kind=EventKind.STATUS, actor=actor, old=old, new=status.value, note=note, at=at
     )
+    stage = Stage.for_status(status, case.stage)
+    if stage.value != case.stage:
+        old_stage, case.stage = case.stage, stage.value
+        record_event(session, case=case, kind=EventKind.STAGE, actor=actor, old=old_stage, new=stage.value,
+                     note=note, at=at)  # fmt: skip
     return True
 
 
