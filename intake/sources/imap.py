@@ -129,11 +129,40 @@ def save_position(engine: Engine, key: str, position: Position) -> None:
 # --- the connection --------------------------------------------------------------------------
 
 
-class ImapFolder:
-    """One logged-in connection with the configured folder selected."""
+def sent_settings(settings: Settings) -> Settings:
+    """The settings for reading the office's Sent folder: that folder, marked by keyword only.
 
-    def __init__(self, settings: Settings) -> None:
+    Sent items are the office's record of what it sent: they are flagged, never moved away.
+    """
+    return settings.model_copy(update={"imap_folder": settings.imap_sent_folder, "imap_mark": "flag"})
+
+
+def is_sent_source(settings: Settings, source: str) -> bool:
+    """Whether ``source`` (an :meth:`ImapFolder.source` URL) names a message of the Sent folder."""
+    folder = settings.imap_sent_folder
+    return bool(folder) and source.startswith("imap://") and f"/{folder};UIDVALIDITY=" in source
+
+
+def sent_folder_has(settings: Settings, message_id: str) -> bool | None:
+    """Whether the Sent folder holds a message with this Message-ID (None: no Sent folder to ask)."""
+    if not settings.imap_sent_folder or not settings.imap_enabled:
+        return None
+    folder = ImapFolder(settings, sent=True)
+    folder.connect()
+    try:
+        found = folder._c().search(["HEADER", "Message-ID", message_id])
+        return bool(found)
+    finally:
+        folder.close()
+
+
+class ImapFolder:
+    """One logged-in connection with the configured folder selected (or, ``sent``, the Sent folder)."""
+
+    def __init__(self, settings: Settings, *, sent: bool = False) -> None:
         require_imap_settings(settings)
+        self.folder_setting = "CASEWORK_IMAP_SENT_FOLDER" if sent else "CASEWORK_IMAP_FOLDER"
+        settings = sent_settings(settings) if sent else settings
         self.settings = settings
         self.key = mailbox_key(settings)
         self.client: IMAPClient | None = None
@@ -189,7 +218,7 @@ class ImapFolder:
                 raise
             self.close()
             raise ImapRefused(
-                f"Cannot open the IMAP folder {s.imap_folder!r}: {err}. Check CASEWORK_IMAP_FOLDER."
+                f"Cannot open the IMAP folder {s.imap_folder!r}: {err}. Check {self.folder_setting}."
             ) from err
         self.uidvalidity = int(selected[b"UIDVALIDITY"])
         if s.imap_mark == "flag":

@@ -45,11 +45,26 @@ def _settings(settings: Settings, **extra: object) -> Settings:
 
 def _case(session: Session, settings: Settings, category: str = "correspondence") -> Case:
     person = get_or_create_correspondent(session, email="ann@example.org", name="Ann Smith")
-    case = open_case(session, settings=settings, category=category, received_at=RECEIVED,
-                     subject="Speeding on Elm Road", correspondent=person)  # fmt: skip
-    session.add(Message(case_id=case.id, message_id="<letter-1@example.org>", raw_sha256="a" * 64,
-                        correspondent_id=person.id, from_addr="ann@example.org", subject=case.subject,
-                        sent_at=RECEIVED, raw=b"x"))  # fmt: skip
+    case = open_case(
+        session,
+        settings=settings,
+        category=category,
+        received_at=RECEIVED,
+        subject="Speeding on Elm Road",
+        correspondent=person,
+    )
+    session.add(
+        Message(
+            case_id=case.id,
+            message_id="<letter-1@example.org>",
+            raw_sha256="a" * 64,
+            correspondent_id=person.id,
+            from_addr="ann@example.org",
+            subject=case.subject,
+            sent_at=RECEIVED,
+            raw=b"x",
+        )
+    )
     session.flush()
     return case
 
@@ -109,9 +124,11 @@ def test_draft_signoff_return_and_approve(engine: Engine, settings: Settings) ->
         assert case.stage == "awaiting_signoff"
         rows = session.execute(select(OutboxItem).where(OutboxItem.kind == "slack.signoff")).scalars().all()
         assert [(r.key, r.payload) for r in rows] == [
-            (f"signoff:{case.reference}:{first.id}:U0APPROVER",
-             {"reference": case.reference, "draft_id": first.id, "approver": "U0APPROVER"})
-        ]  # fmt: skip
+            (
+                f"signoff:{case.reference}:{first.id}:U0APPROVER",
+                {"reference": case.reference, "draft_id": first.id, "approver": "U0APPROVER"},
+            )
+        ]
         with pytest.raises(LifecycleError, match="with the approvers"):
             save_draft(session, case=case, author="U1", body="changed", settings=settings)
         with pytest.raises(MoveRefused, match="reason"):
@@ -124,8 +141,12 @@ def test_draft_signoff_return_and_approve(engine: Engine, settings: Settings) ->
         approve(session, case=case, actor="U0APPROVER", settings=settings)
         assert case.stage == "ready_to_send" and second.state == DraftState.APPROVED.value
         events = [(e.kind, e.new_value) for e in history(session, case=case) if e.kind == "signoff"]
-        assert events == [("signoff", "requested"), ("signoff", "returned"), ("signoff", "requested"),
-                          ("signoff", "approved")]  # fmt: skip
+        assert events == [
+            ("signoff", "requested"),
+            ("signoff", "returned"),
+            ("signoff", "requested"),
+            ("signoff", "approved"),
+        ]
 
 
 def test_signoff_categories_setting() -> None:
@@ -147,10 +168,18 @@ def test_a_final_reply_needs_the_approved_text_and_closes_the_case(
         save_draft(session, case=case, author="U1", body="Dear Ann,\nDone.", settings=settings)
         request_signoff(session, case=case, actor="U1", settings=settings)
         approve(session, case=case, actor="U0APPROVER", settings=settings)
-        file_id = attach_file(session, case=case, filename="letter.pdf", content_type="application/pdf",
-                              data=b"%PDF-1.4", actor="U1", source="slack")  # fmt: skip
-        (message,) = queue_reply(session, case=case, actor="U1", body="Dear Ann,\nDone.", settings=settings,
-                                 final=True)  # fmt: skip
+        file_id = attach_file(
+            session,
+            case=case,
+            filename="letter.pdf",
+            content_type="application/pdf",
+            data=b"%PDF-1.4",
+            actor="U1",
+            source="slack",
+        )
+        (message,) = queue_reply(
+            session, case=case, actor="U1", body="Dear Ann,\nDone.", settings=settings, final=True
+        )
         assert (case.stage, case.status) == ("closed", "closed")
         assert case.responded_at == message.sent_at == case.closed_at
         row = session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).scalar_one()
