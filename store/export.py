@@ -21,6 +21,8 @@ EXPORT_FIELDS = [
     "message_ids",
     "participants",
 ]
+#: keys the JSON export has beyond the CSV's columns (keys are only ever added)
+JSON_ONLY_FIELDS = ["stage", "responded_at"]
 PAGE = 2000
 
 
@@ -38,6 +40,8 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
                     col(Case.received_at),
                     col(Case.due_on),
                     col(Case.closed_at),
+                    col(Case.stage),
+                    col(Case.responded_at),
                 )
                 .where(col(Case.id) > last_id)
                 .order_by(col(Case.id))
@@ -75,4 +79,6 @@ def export_cases(session: Session) -> Iterator[dict[str, Any]]:
                 "closed_at": c.closed_at.isoformat() if c.closed_at else None,
                 "message_ids": message_ids.get(c.id, []),
                 "participants": participants.get(c.id, []),
+                "stage": c.stage,
+                "responded_at": c.responded_at.isoformat() if c.responded_at else None,
             }

@@ -98,7 +98,7 @@ def export_cases_command(
                 json.dump(list(rows), stream, ensure_ascii=False, indent=1)
                 stream.write("\n")
             else:
-                writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS)
+                writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
                 writer.writeheader()
                 for row in rows:
                     writer.writerow(

@@ -78,14 +78,14 @@ def run(ctx: Context) -> None:
         return
     msg, session = ctx.msg, ctx.session
     ctx.sync()
+    known = known_outgoing(session, message_id=msg.message_id)
+    if known is not None:  # casework's own reply (often the very bytes it sent), or one captured before
+        confirm_sent(session, message=known, seen_in=how)
+        ctx.finish("duplicate", f"an outgoing message already recorded ({how})")
+        return
     seen = session.execute(select(Message.id).where(Message.raw_sha256 == msg.raw_sha256)).first()  # type: ignore[call-overload]
     if seen is not None:
         ctx.finish("duplicate", "already logged")
-        return
-    known = known_outgoing(session, message_id=msg.message_id)
-    if known is not None:
-        confirm_sent(session, message=known, seen_in=how)
-        ctx.finish("duplicate", f"an outgoing message already recorded ({how})")
         return
     auto = msg.headers.get("auto-submitted", "").split("(", 1)[0].strip().lower()
     if auto and auto != "no":
