@@ -370,6 +370,34 @@ def set_status(
     return True
 
 
+def redate_closure(
+    session: Session, *, case: Case, at: datetime, actor: str, note: str, settings: Settings | None = None
+) -> bool:
+    """Date a closed case's closure ``at`` (when its final reply went out, found after it was closed).
+
+    The closure times the Board counts follow; one history row says so. False when the case
+    is not closed, or ``at`` is not earlier than its closure or before its receipt.
+    """
+    if case.status != Status.CLOSED.value or case.closed_at is None:
+        return False
+    if not case.received_at <= at < case.closed_at:
+        return False
+    old = case.closed_at
+    closures = settings.closure_dates if settings else frozenset()
+    case.closed_at = case.status_changed_at = at
+    case.closed_on = local_date(at)
+    case.days_taken = (case.closed_on - case.received_on).days
+    case.working_days_taken = calendar(closures).working_days_between(case.received_on, case.closed_on)
+    case.updated_at = utcnow()
+    session.add(case)
+    note = f"{note} (closure re-dated from {old:%Y-%m-%d %H:%M})"
+    closed = Status.CLOSED.value
+    record_event(
+        session, case=case, kind=EventKind.STATUS, actor=actor, old=closed, new=closed, note=note, at=at
+    )
+    return True
+
+
 def set_category(
     session: Session,
     *,

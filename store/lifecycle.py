@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from casework.errors import UserError
 from casework.settings import Settings
-from store.cases import CaseError, record_event, set_status
+from store.cases import CaseError, record_event, redate_closure, set_status
 from store.enums import Category, DraftState, EventKind, Stage, Status
 from store.models import Case, CaseFile, Correspondent, Draft, Message, Note
 from store.outbox import enqueue
@@ -574,9 +574,18 @@ def close_on_response(
     message = session.get(Message, message_pk)
     if message is None or message.case_id != case.id or message.direction != "out":
         raise LifecycleError(f"Message {message_pk} is not a reply on {case.reference}.")
-    if case.status == Status.CLOSED.value:
-        return False
     at = message.sent_at or message.received_at
+    if case.status == Status.CLOSED.value:
+        # closed by hand meanwhile: the reply that went out dates the closure the Board counts
+        if case.responded_at is not None:
+            return False
+        mark_responded(case, at)
+        redate_closure(
+            session, case=case, at=at, actor=actor, note=f"response sent on {at:%Y-%m-%d}", settings=settings
+        )
+        session.add(case)
+        session.flush()
+        return True
     mark_responded(case, at)
     force_close(
         session, case=case, actor=actor, settings=settings, at=at, note=f"response sent on {at:%Y-%m-%d}"

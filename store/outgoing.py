@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from casework.settings import Settings
-from store.cases import record_event
+from store.cases import record_event, redate_closure
 from store.enums import Category, CloseOnResponse, DraftState, EventKind, Status
 from store.lifecycle import (
     LifecycleError,
@@ -370,7 +370,18 @@ def record_captured(
         at=captured.sent_at,
     )
     policy = CloseOnResponse(settings.close_on_response)
-    if case.status != Status.CLOSED.value:
+    if case.status == Status.CLOSED.value and case.responded_at is None and policy is CloseOnResponse.ALWAYS:
+        # closed by hand before the reply was seen: the reply's Date is when it was answered
+        mark_responded(case, captured.sent_at)
+        redate_closure(
+            session,
+            case=case,
+            at=captured.sent_at,
+            actor="intake",
+            settings=settings,
+            note=f"response sent on {local_date(captured.sent_at):%Y-%m-%d}",
+        )
+    elif case.status != Status.CLOSED.value:
         if policy is CloseOnResponse.ALWAYS:
             mark_responded(case, captured.sent_at)
             force_close(

@@ -221,3 +221,38 @@ def test_ask_puts_a_close_prompt_in_the_outbox_and_unmatched_sent_mail_is_quaran
         assert close_on_response(session, case=case, message_pk=out.id, actor="U1", settings=cfg)
         assert (case.closed_at, case.responded_at) == (REPLY_DATE, REPLY_DATE)
         assert not close_on_response(session, case=case, message_pk=out.id, actor="U1", settings=cfg)
+
+
+def test_a_case_closed_by_hand_before_its_reply_was_seen_counts_the_replys_date(
+    dovecot: Dovecot, settings: Settings, engine: Engine
+) -> None:
+    """The closure-time tables count the date the final reply went out, not the click."""
+    from datetime import date
+
+    from store.cases import set_status
+    from store.stats import closure_table
+
+    cfg = _cfg(dovecot, settings, close_on_response="always")
+    dovecot.deliver(letter())
+    _poll(cfg, engine)
+    with session_scope(engine) as session:
+        case = session.execute(select(Case)).scalar_one()
+        # *Closed — response sent* clicked on 1 December; the reply itself went on 20 November
+        set_status(
+            session,
+            case=case,
+            status="closed",
+            actor="U1",
+            settings=cfg,
+            at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+        )
+    dovecot.append(reply(), folder="Sent")
+    assert _poll(cfg, engine)["outgoing"] == 1
+    with session_scope(engine) as session:
+        case = session.execute(select(Case)).scalar_one()
+        assert (case.closed_at, case.responded_at, case.days_taken) == (REPLY_DATE, REPLY_DATE, 4)
+        table = closure_table(
+            session, start=date(2026, 11, 1), end=date(2026, 12, 31), as_of=date(2026, 12, 31), aged_days=28
+        )
+        by_month = {row["month"]: row["closed"] for row in table}
+        assert (by_month["2026-11"], by_month["2026-12"]) == (1, 0)
