@@ -7,19 +7,24 @@ it can never mix invented cases into an office's real store.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import typer
+from sqlalchemy import select
+from sqlmodel import col
 
-from casework import report
+from casework import demo_lifecycle, report
 from casework.commands.stats import parse_date
 from casework.demo import demo_calls, demo_cases, demo_period
 from casework.runtime import open_store
 from casework.settings import get_settings
 from casework.tables import render
 from store.db import session_scope
+from store.enums import Stage
 from store.imports import import_calls, import_cases
+from store.models import Case
 from store.workdays import LONDON
 
 
@@ -47,6 +52,12 @@ def demo(
         f"demo data in {database}: {cases.imported} new cases ({cases.already_present} already there), "
         f"{calls.imported} new calls"
     )
+    with session_scope(engine) as session:
+        walked = demo_lifecycle.load(session, settings=settings, today=day)
+        stages = Counter(session.execute(select(col(Case.stage))).scalars())
+    if walked:
+        typer.echo("lifecycle: " + ", ".join(f"{n} {stage.replace('_', ' ')}" for stage, n in walked.items()))
+    typer.echo("cases by stage: " + ", ".join(f"{stage} {stages.get(stage, 0)}" for stage in Stage))
     start, end = demo_period(day)
     with session_scope(engine) as session:
         data = report.gather(session, settings=settings, start=start, end=end, as_of=day)
