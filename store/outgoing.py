@@ -21,7 +21,7 @@ import base64
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -139,6 +139,7 @@ def queue_reply(
             f"as {case.reference}'s draft, request sign-off, and send it once approved (or send it as a "
             "holding reply)."
         )
+    _refuse_repeat(session, case, body)
     people = recipients(session, case=case, settings=settings)
     if not people:
         raise LifecycleError(f"{case.reference} has no correspondent with an email address to reply to.")
@@ -236,6 +237,26 @@ def queue_reply(
     session.add(case)
     session.flush()
     return sent
+
+
+#: the same text sent on the same case this recently is a second click, not a second reply
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def _refuse_repeat(session: Session, case: Case, body: str) -> None:
+    recent = session.execute(
+        select(Message.body_text, Message.sent_at).where(  # type: ignore[call-overload]
+            Message.case_id == case.id,  # type: ignore[arg-type]
+            Message.direction == "out",  # type: ignore[arg-type]
+            Message.source == DISPATCH_SOURCE,  # type: ignore[arg-type]
+            Message.sent_at >= utcnow() - REPEAT_WINDOW,  # type: ignore[operator]
+        )
+    ).all()
+    if any(_same_text(row.body_text, body) for row in recent):
+        raise LifecycleError(
+            f"This reply was sent on {case.reference} a few minutes ago; it is not sent twice. "
+            "Check the case file, or change the text if a second reply is meant."
+        )
 
 
 def _files(session: Session, case: Case, ids: list[int] | None) -> list[CaseFile]:

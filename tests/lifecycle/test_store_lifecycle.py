@@ -204,3 +204,13 @@ def test_notes_and_reads_are_recorded_once(engine: Engine, settings: Settings) -
         assert [n.text for n in notes(session, case=case)] == ["rang her"]
         kinds = [e.kind for e in history(session, case=case)]
         assert kinds.count("note") == 1 and "attachment_downloaded" in kinds
+
+
+def test_the_same_reply_twice_in_a_row_is_refused(engine: Engine, settings: Settings) -> None:
+    settings = _settings(settings, signoff_categories="none")
+    with Session(engine) as session:
+        case = _case(session, settings)
+        queue_reply(session, case=case, actor="U1", body="We are on it.", settings=settings, final=False)
+        with pytest.raises(LifecycleError, match="not sent twice"):
+            queue_reply(session, case=case, actor="U1", body="We are  on it.\n", settings=settings, final=False)
+        assert len(session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).all()) == 1
