@@ -256,3 +256,35 @@ def test_a_case_closed_by_hand_before_its_reply_was_seen_counts_the_replys_date(
         )
         by_month = {row["month"]: row["closed"] for row in table}
         assert (by_month["2026-11"], by_month["2026-12"]) == (1, 0)
+
+
+def test_the_running_poller_reads_the_sent_folder_too(
+    dovecot: Dovecot, settings: Settings, engine: Engine
+) -> None:
+    """``casework poll`` (the long-running loop, polling) records a reply placed in Sent meanwhile."""
+    import threading
+    import time
+
+    from intake.poller import run
+
+    cfg = _cfg(dovecot, settings, close_on_response="never", imap_poll_seconds=1)
+    dovecot.deliver(letter())
+    stop = threading.Event()
+    pipeline = pipeline_for(cfg, engine)
+    thread = threading.Thread(
+        target=run, args=(cfg, engine, stop), kwargs={"pipeline": pipeline}, daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while _count(engine, Case) == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        dovecot.append(reply(), folder="Sent")
+        while _count(engine, Message, Message.direction == "out") == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+        pipeline.close()
+    assert _count(engine, Message, Message.direction == "out") == 1
+    assert _case_of(engine, REPLY_ID).id == _case_of(engine, LETTER_ID).id
