@@ -67,6 +67,10 @@ def show(
         )
         if case.reasons:
             typer.echo("why: " + "; ".join(case.reasons))
+        if case.responded_at is not None:
+            typer.echo(f"responded {case.responded_at:%Y-%m-%d %H:%M} UTC")
+        moves = ", ".join(s.value for s in lifecycle.allowed_moves(case, settings)) or "nowhere"
+        typer.echo(f"drafts: {case.drafts}; can move to: {moves}")
         for event in history(session, case=case):
             change = f"{event.old_value or ''} → {event.new_value or ''}".strip(" →")
             typer.echo(
