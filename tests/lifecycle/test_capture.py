@@ -179,6 +179,20 @@ def test_a_bcc_copy_from_an_office_address_opens_no_case(
     assert (case.status, case.responded_at) == ("open", None)  # never: only recorded
     assert _count(engine, Case) == 1
 
+    # the stranger writes in; retrying the quarantine now finds their only open case
+    from intake import quarantine
+
+    dovecot.deliver(letter(message_id="<stranger-1@example.net>", sender="stranger@example.net"))
+    assert _poll(cfg, engine)["opened"] == 1
+    pipeline = pipeline_for(cfg, engine)
+    try:
+        [(_pk, outcome)] = quarantine.retry(pipeline, engine)
+    finally:
+        pipeline.close()
+    assert outcome.kind == "outgoing"
+    assert _case_of(engine, "<bcc-1@opcc.example>").id == _case_of(engine, "<stranger-1@example.net>").id
+    assert _count(engine, QuarantinedMessage, QuarantinedMessage.resolved_at.is_(None)) == 0  # type: ignore[union-attr]
+
 
 def test_ask_puts_a_close_prompt_in_the_outbox_and_unmatched_sent_mail_is_quarantined(
     dovecot: Dovecot, settings: Settings, engine: Engine
