@@ -23,7 +23,6 @@ from bot.blocks import (
     header,
     option,
     section,
-    stage_label,
     user,
     validated,
     validated_view,
@@ -473,20 +472,3 @@ def close_prompt_done(*, reference: str, sent_on: str, by: str, closed: bool) ->
     did = f"closed as responded on {sent_on}" if closed else "was closed already"
     text = f"{reference} {did}"
     return text, validated([section(f"*{entities(reference)}* {entities(did)} — {user(by)}")])
-
-
-# --- the draft deadline ------------------------------------------------------------------------
-
-
-def draft_deadline_message(*, case: Case, draft_due_on: str) -> tuple[str, Blocks]:
-    ref = case.reference
-    text = f"{ref} is still {stage_label(case.stage).lower()} past its draft deadline ({draft_due_on})"
-    blocks = [
-        section(
-            f":hourglass: *{entities(ref)}* is still *{stage_label(case.stage).lower()}*: its reply was due "
-            f"to be drafted by {entities(draft_due_on)}; the case is due {day(case.due_on)}.\n"
-            f"_{mrkdwn(case.subject, limit=200, one_line=True) or '(no subject)'}_"
-        ),
-        context(f"`/casework case {entities(ref)}` for the case file"),
-    ]
-    return text, validated(blocks)

@@ -274,3 +274,13 @@ def case_by_thread(session: Session, *, channel: str, ts: str) -> Case | None:
     return session.execute(
         select(Case).where(col(Case.slack_channel) == channel, col(Case.slack_ts) == ts).limit(1)
     ).scalar_one_or_none()
+
+
+def has_slack_file(session: Session, *, case: Case, file_id: str) -> bool:
+    """Whether the Slack file ``file_id`` is kept on ``case`` already (a redelivered event)."""
+    found = session.execute(
+        select(col(CaseFile.id)).where(
+            col(CaseFile.case_id) == case.id, col(CaseFile.slack_file_id) == file_id
+        )
+    ).first()
+    return found is not None

@@ -24,9 +24,6 @@ Kinds:
 * ``slack.close_prompt`` ``{"reference", "message_pk", "sent_on"}`` — a reply the office sent
   from its own mail: a reply in the case's triage thread with a one-click *Close — response
   sent on DATE* (``close_on_response``). Skipped when the case is closed already.
-* ``slack.draft_deadline`` ``{"reference", "assignee", "stage", "draft_due_on"}`` — a DM to the
-  assignee that the reply is still not drafted (or signed off) by the internal deadline;
-  skipped when the case has moved on.
 """
 
 from __future__ import annotations
@@ -46,7 +43,7 @@ from bot.escape import mrkdwn
 from casework.settings import Settings
 from store.cases import get_case
 from store.db import session_scope
-from store.enums import DraftState, EventKind, Stage, Status
+from store.enums import DraftState, EventKind, Status
 from store.models import Draft, Message, OutboxItem
 from store.outbox import claim, mark_failed, mark_sent
 from store.workdays import LONDON
@@ -61,7 +58,6 @@ KINDS = (
     "slack.update",
     "slack.signoff",
     "slack.close_prompt",
-    "slack.draft_deadline",
 )
 
 
@@ -184,8 +180,6 @@ class OutboxSender:
             return self._signoff(payload)
         if item.kind == "slack.close_prompt":
             return self._close_prompt(payload)
-        if item.kind == "slack.draft_deadline":
-            return self._draft_deadline(payload)
         raise _Skip(f"unknown kind {item.kind}")
 
     def _post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -281,21 +275,6 @@ class OutboxSender:
         if not self.settings.triage_channel:
             raise RuntimeError("CASEWORK_TRIAGE_CHANNEL is not set")
         return self._post(self.settings.triage_channel, text, blocks)
-
-    def _draft_deadline(self, payload: dict[str, Any]) -> dict[str, Any]:
-        with session_scope(self.engine) as session:
-            case = get_case(session, payload["reference"])
-            if case is None:
-                raise _Skip("case no longer exists")
-            if case.stage not in (Stage.DRAFTING.value, Stage.AWAITING_SIGNOFF.value):
-                raise _Skip(f"case is {case.stage} now")
-            text, blocks = case_file.draft_deadline_message(
-                case=case, draft_due_on=str(payload.get("draft_due_on") or "")
-            )
-            user = payload.get("assignee") or case.assignee
-        if not user:
-            raise _Skip("case has no assignee")
-        return self._dm(str(user), text, blocks)
 
 
 def signoff_recipients(session: Any, case: Any, settings: Settings) -> str:

@@ -11,12 +11,15 @@ anyone but a caseworker is told, only them, that nothing was recorded.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.request
+from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
 
 from bot import queries
 from bot.deps import Deps
@@ -69,7 +72,23 @@ def register(app: App, deps: Deps) -> None:
         except Exception:
             log.exception("could not answer a thread reply")
 
-    def keep_file(client: WebClient, event: dict[str, Any], reference: str, file_id: str) -> str:
+    # Slack may deliver an event again while the first delivery is still being handled: one
+    # lock per Slack file (and one for notes) makes the second find the first's row
+    note_lock = threading.Lock()
+    file_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    def kept_already(reference: str, file_id: str) -> bool:
+        with session_scope(deps.engine) as session:
+            case = get_case(session, reference)
+            return case is not None and queries.has_slack_file(session, case=case, file_id=file_id)
+
+    def keep_file(client: WebClient, event: dict[str, Any], reference: str, file_id: str) -> str | None:
+        with file_locks[file_id]:
+            if kept_already(reference, file_id):
+                return None
+            return fetch_file(client, event, reference, file_id)
+
+    def fetch_file(client: WebClient, event: dict[str, Any], reference: str, file_id: str) -> str:
         info = client.files_info(file=file_id)["file"]
         name = str(info.get("name") or info.get("title") or "attachment")
         limit = deps.settings.attachment_max_bytes
@@ -121,20 +140,24 @@ def register(app: App, deps: Deps) -> None:
         text = (event.get("text") or "").strip()
         if text:
             try:
-                with session_scope(deps.engine) as session:
+                with note_lock, session_scope(deps.engine) as session:
                     fresh = get_case(session, case.reference)
                     if fresh is not None and lifecycle.add_note(
                         session, case=fresh, author=user, text=text, source="thread", slack_ts=str(ts)
                     ):
                         log.info("thread note recorded on %s by %s", case.reference, user)
+            except IntegrityError:  # recorded by another instance at the same moment
+                log.info("thread note on %s recorded already", case.reference)
             except CaseError as err:
                 tell(client, event, str(err))
         answers = []
         for file in event.get("files") or []:
             try:
-                answers.append(keep_file(client, event, case.reference, str(file["id"])))
+                answer = keep_file(client, event, case.reference, str(file["id"]))
             except Exception:
                 log.exception("file %s on %s not attached", file.get("id"), case.reference)
-                answers.append(f"{file.get('name') or 'A file'} could not be attached; post it again.")
+                answer = f"{file.get('name') or 'A file'} could not be attached; post it again."
+            if answer:
+                answers.append(answer)
         if answers:
             tell(client, event, " ".join(answers))

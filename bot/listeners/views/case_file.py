@@ -84,6 +84,8 @@ def register(app: App, deps: Deps) -> None:
 
     def upload_attachment(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user = str(body["user"]["id"])
+        if not deps.access.may_act(user):  # bolt runs the lazy part whatever the ack said
+            return
         meta = _meta(view)
         reference = str(meta.get("reference") or "")
         key = _value(view, "file")
