@@ -146,6 +146,8 @@ def move(
             "say why in the note."
         )
     at = at or utcnow()
+    if current in (Stage.AWAITING_SIGNOFF, Stage.READY_TO_SEND) and to is not Stage.CLOSED and not via:
+        _withdraw(session, case, actor=actor, note=note.strip())
     case.stage = to.value
     case.updated_at = utcnow()
     session.add(case)
@@ -162,6 +164,15 @@ def move(
     set_status(session, case=case, status=to.status, actor=actor, at=at, note=note.strip(), settings=settings)
     session.flush()
     return True
+
+
+def _withdraw(session: Session, case: Case, *, actor: str, note: str) -> None:
+    """A draft taken back from the approvers (or an approval set aside) needs sign-off again."""
+    draft = current_draft(session, case=case)
+    if draft is not None and draft.state in (DraftState.AWAITING_SIGNOFF.value, DraftState.APPROVED.value):
+        draft.state, draft.decided_by, draft.decided_at = DraftState.RETURNED.value, actor[:100], utcnow()
+        draft.decision_note = note[:2000]
+        session.add(draft)
 
 
 def _refusal(case: Case, current: Stage, to: Stage, settings: Settings, found: Move | None) -> str:

@@ -212,5 +212,21 @@ def test_the_same_reply_twice_in_a_row_is_refused(engine: Engine, settings: Sett
         case = _case(session, settings)
         queue_reply(session, case=case, actor="U1", body="We are on it.", settings=settings, final=False)
         with pytest.raises(LifecycleError, match="not sent twice"):
-            queue_reply(session, case=case, actor="U1", body="We are  on it.\n", settings=settings, final=False)
+            queue_reply(
+                session, case=case, actor="U1", body="We are  on it.\n", settings=settings, final=False
+            )
         assert len(session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).all()) == 1
+
+
+def test_a_draft_taken_back_from_sign_off_needs_sign_off_again(engine: Engine, settings: Settings) -> None:
+    settings = _settings(settings)
+    with Session(engine) as session:
+        case = _case(session, settings)
+        draft = save_draft(session, case=case, author="U1", body="Dear Ann", settings=settings)
+        request_signoff(session, case=case, actor="U1", settings=settings)
+        approve(session, case=case, actor="U0APPROVER", settings=settings)
+        move(session, case=case, to="drafting", actor="U1", settings=settings, note="the force wrote again")
+        assert (case.stage, draft.state) == ("drafting", "returned")
+        assert draft.decision_note == "the force wrote again"
+        with pytest.raises(LifecycleError, match="need sign-off"):
+            queue_reply(session, case=case, actor="U1", body="Dear Ann", settings=settings, final=True)
