@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from casework.errors import UserError
@@ -210,9 +212,15 @@ def add_note(
         ).first()
         if exists:
             return None
-    note = Note(case_id=case.id, author=author[:100], text=text, source=source, slack_ts=slack_ts)
-    session.add(note)
-    session.flush()
+    pk = _insert_once(
+        session,
+        Note(case_id=case.id, author=author[:100], text=text, source=source, slack_ts=slack_ts),
+        ["case_id", "slack_ts"],
+    )
+    if pk is None:
+        return None  # the same Slack message, recorded meanwhile by another delivery
+    note = session.get(Note, pk)
+    assert note is not None
     record_event(session, case=case, kind=EventKind.NOTE, actor=author, new=source, note=text[:2000])
     return note
 
@@ -493,6 +501,21 @@ def return_for_redraft(session: Session, *, case: Case, actor: str, reason: str,
     return draft
 
 
+def _insert_once(session: Session, row: Note | CaseFile, keys: list[str]) -> int | None:
+    """Insert ``row`` unless its unique ``keys`` are taken (``ON CONFLICT DO NOTHING``); its id or None.
+
+    The check before it answers the common case; this answers two deliveries at once (two
+    instances, or Slack retrying while the first is still being handled) on both databases,
+    without a savepoint and without breaking the caller's transaction.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined,union-attr]
+    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
+    pk = session.execute(stmt).scalar_one_or_none()
+    return int(pk) if pk is not None else None
+
+
 # --- the files of a reply ----------------------------------------------------------------------
 
 
@@ -525,8 +548,13 @@ def attach_file(
         source=source[:16],
         slack_file_id=slack_file_id,
     )
-    session.add(row)
-    session.flush()
+    pk = _insert_once(session, row, ["case_id", "slack_file_id"])
+    if pk is None:  # the same Slack file, attached meanwhile by another delivery
+        found = session.execute(
+            select(CaseFile.id).where(CaseFile.case_id == case.id, CaseFile.slack_file_id == slack_file_id)  # type: ignore[call-overload,arg-type]
+        ).scalar_one()
+        return int(found)
+    row.id = pk
     record_event(session, case=case, kind=EventKind.FILE, actor=actor, new=row.filename[:200], note=source)
     assert row.id is not None
     return row.id

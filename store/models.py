@@ -312,6 +312,8 @@ class CaseFile(SQLModel, table=True):
     """
 
     __tablename__ = "case_files"
+    #: a file Slack delivers twice (a redelivered event, two instances) is one row
+    __table_args__ = (UniqueConstraint("case_id", "slack_file_id"),)
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     filename: str = Field(default="", max_length=500)

@@ -230,3 +230,47 @@ def test_a_draft_taken_back_from_sign_off_needs_sign_off_again(engine: Engine, s
         assert draft.decision_note == "the force wrote again"
         with pytest.raises(LifecycleError, match="need sign-off"):
             queue_reply(session, case=case, actor="U1", body="Dear Ann", settings=settings, final=True)
+
+
+def test_a_slack_file_or_thread_reply_delivered_twice_is_one_row(engine: Engine, settings: Settings) -> None:
+    """Both the check and, for two deliveries at once, the unique key (ON CONFLICT DO NOTHING)."""
+    from store.lifecycle import _insert_once
+    from store.models import CaseFile, Note
+
+    settings = _settings(settings)
+    with Session(engine) as session:
+        case = _case(session, settings)
+        first = attach_file(
+            session,
+            case=case,
+            filename="a.pdf",
+            content_type="application/pdf",
+            data=b"1",
+            actor="U1",
+            source="slack",
+            slack_file_id="F1",
+        )
+        again = attach_file(
+            session,
+            case=case,
+            filename="a.pdf",
+            content_type="application/pdf",
+            data=b"1",
+            actor="U1",
+            source="slack",
+            slack_file_id="F1",
+        )
+        assert first == again
+        racing = CaseFile(case_id=case.id, filename="a.pdf", content=b"1", slack_file_id="F1")
+        assert _insert_once(session, racing, ["case_id", "slack_file_id"]) is None
+        add_note(session, case=case, author="U1", text="hi", source="thread", slack_ts="9.9")
+        assert (
+            _insert_once(
+                session,
+                Note(case_id=case.id, author="U1", text="hi", slack_ts="9.9"),
+                ["case_id", "slack_ts"],
+            )
+            is None
+        )
+        session.commit()  # the transaction is intact
+        assert len(session.execute(select(CaseFile)).all()) == 1

@@ -85,6 +85,7 @@ def upgrade() -> None:
             ["messages.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id", "slack_file_id"),
     )
     with op.batch_alter_table("case_files", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_files_case_id"), ["case_id"], unique=False)
