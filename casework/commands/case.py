@@ -120,10 +120,12 @@ def _iso(value: Any) -> str | None:
 
 def case_file(session: Session, case: Case) -> dict[str, Any]:
     """``casework case show --json``: the case, its messages both ways and its event log."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
+    # in the order they were written (a reply captured days later sits where it was sent)
+    when = func.coalesce(Message.sent_at, Message.received_at)
     messages = session.execute(
-        select(Message).where(Message.case_id == case.id).order_by(Message.received_at, Message.id)  # type: ignore[arg-type]
+        select(Message).where(Message.case_id == case.id).order_by(when, Message.id)  # type: ignore[arg-type]
     ).scalars()
     return {
         "reference": case.reference,

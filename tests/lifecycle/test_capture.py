@@ -100,7 +100,11 @@ def _count(engine: Engine, model: type, *where: object) -> int:
 
 
 def test_reply_in_sent_sets_responded_at_closes_on_its_date_and_the_answer_reopens(
-    dovecot: Dovecot, settings: Settings, engine: Engine
+    dovecot: Dovecot,
+    settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     cfg = _cfg(dovecot, settings, close_on_response="always")
     dovecot.deliver(letter())
@@ -146,6 +150,26 @@ def test_reply_in_sent_sets_responded_at_closes_on_its_date_and_the_answer_reope
     assert (reopened.status, reopened.stage, reopened.closed_at) == ("open", "new", None)
     assert reopened.responded_at == REPLY_DATE  # the first final reply's time stays
     assert _count(engine, Case) == 1
+
+    # the case file: the letter, the captured reply (at its Date), the answer, in that order
+    import json
+
+    from tests.support.cli import run_cli
+
+    shown = run_cli(
+        ["case", "show", reopened.reference, "--json"],
+        database_url=cfg.database_url,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
+    record = json.loads(shown.stdout)
+    assert [(m["direction"], m["message_id"]) for m in record["messages"]] == [
+        ("in", LETTER_ID),
+        ("out", REPLY_ID),
+        ("in", "<answer-1@example.org>"),
+    ]
+    assert record["messages"][1]["at"] == REPLY_DATE.isoformat()
+    assert record["responded_at"] == REPLY_DATE.isoformat() and record["closed_at"] is None
 
 
 def test_a_bcc_copy_from_an_office_address_opens_no_case(
