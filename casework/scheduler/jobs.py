@@ -111,7 +111,7 @@ def job_table(settings: Settings) -> list[JobSpec]:
     table = [
         JobSpec(
             "warnings",
-            "Deadline warnings and the daily overdue list",
+            "Deadline warnings, draft deadlines and the daily overdue list",
             f"working days, hourly {at:%H:%M}–{LAST_WARNING_HOUR}:{at:%M}",
             warnings_job,
             CronTrigger(day_of_week="mon-fri", hour=hours, minute=at.minute, timezone=LONDON),
