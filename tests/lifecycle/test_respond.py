@@ -358,3 +358,35 @@ def test_a_reply_found_in_the_sent_folder_is_never_sent_again(
         assert results[first]["confirmed_by"] == "Sent folder"
         assert results[second]["confirmed_by"] == "Sent folder"
         assert len(session.execute(select(Message.id).where(Message.direction == "out")).all()) == 2
+
+
+def test_case_move_and_note_from_the_cli_and_a_refused_move_changes_nothing(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference, _latest = _single_case(engine, settings)
+    env: dict[str, str] = {}
+    moved = _cli(
+        ["case", "move", reference, "with_force", "--note", "asked the force"],
+        settings,
+        monkeypatch,
+        capsys,
+        env,
+    )
+    assert moved.exit_code == 0 and "with the force for comment (in_progress)" in moved.stdout
+    refused = _cli(["case", "move", reference, "ready_to_send"], settings, monkeypatch, capsys, env)
+    assert refused.exit_code == 2 and "Traceback" not in refused.stderr
+    assert "cannot move" in refused.stderr and "drafting" in refused.stderr  # says where it can go
+    noted = _cli(
+        ["case", "note", reference, "Rang Ms Smith", "--actor", "cli:jo"], settings, monkeypatch, capsys, env
+    )
+    assert noted.exit_code == 0
+    record = json.loads(
+        _cli(["case", "show", reference, "--json"], settings, monkeypatch, capsys, env).stdout
+    )
+    assert record["stage"] == "with_force" and record["status"] == "in_progress"
+    assert [
+        (e["action"], e["actor"], e["note"]) for e in record["events"] if e["action"] in ("stage", "note")
+    ] == [
+        ("stage", "cli:" + __import__("getpass").getuser(), "asked the force"),
+        ("note", "cli:jo", "Rang Ms Smith"),
+    ]
