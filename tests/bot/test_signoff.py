@@ -156,6 +156,23 @@ def test_draft_signoff_send_end_to_end_delivers_a_threaded_reply(
     bot.api.wait_for("chat.update", 5)  # then the triage post is redrawn
     assert _case(bot, ref).stage == "ready_to_send"
 
+    # the office's signed letter, posted in the case's thread, goes with the reply
+    letter_pdf = b"%PDF-1.4 signed letter from the Commissioner"
+    shared = bot.api.add_file("F_SIGNED", "signed-letter.pdf", letter_pdf)
+    bot.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": channel,
+            "user": CASEWORKER,
+            "text": "",
+            "ts": "1700000500.0",
+            "thread_ts": ts,
+            "files": [shared],
+        }
+    )
+    assert "signed-letter.pdf is attached" in bot.api.wait_for("chat.postEphemeral")[0].body["text"]
+
     post = post_blocks([c for c in bot.api.of("chat.update") if c.body["channel"] == channel][-1])
     assert "case_send_final" in action_ids(post)
     click(bot, button(post, "case_send_final"), channel=channel, ts=ts)
@@ -184,6 +201,8 @@ def test_draft_signoff_send_end_to_end_delivers_a_threaded_reply(
     assert message["In-Reply-To"] == letter.message_id
     assert letter.message_id in str(message["References"])
     assert "The force will run speed checks." in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    (attached,) = list(message.iter_attachments())
+    assert attached.get_filename() == "signed-letter.pdf" and attached.get_content() == letter_pdf
     assert smtp_sender.drain(bot.settings, bot.engine) == 0  # sent once
 
 
