@@ -161,6 +161,9 @@ class ImapFolder:
 
     def __init__(self, settings: Settings, *, sent: bool = False) -> None:
         require_imap_settings(settings)
+        self.sent = sent
+        #: whether logged messages are marked with the processed keyword (a Sent folder may refuse it)
+        self._keyword = True
         self.folder_setting = "CASEWORK_IMAP_SENT_FOLDER" if sent else "CASEWORK_IMAP_FOLDER"
         settings = sent_settings(settings) if sent else settings
         self.settings = settings
@@ -223,7 +226,12 @@ class ImapFolder:
         self.uidvalidity = int(selected[b"UIDVALIDITY"])
         if s.imap_mark == "flag":
             permanent = {bytes(f) for f in selected.get(b"PERMANENTFLAGS", ())}
-            if b"\\*" not in permanent and s.imap_processed_flag.encode() not in permanent:
+            allowed = b"\\*" in permanent or s.imap_processed_flag.encode() in permanent
+            if not allowed and self.sent:
+                # the office's Sent items are never moved: the saved position (and dedupe) is enough
+                log.warning("IMAP %s: the Sent folder takes no keyword; read by position only", self.key)
+                self._keyword = False
+            elif not allowed:
                 self.close()
                 raise ImapRefused(
                     f"The folder {s.imap_folder!r} does not allow the keyword {s.imap_processed_flag!r}. "
@@ -253,7 +261,7 @@ class ImapFolder:
         client = self._c()
         client.noop()  # let the server notice mail delivered since the last command
         criteria: list[str] = ["UID", f"{after_uid + 1}:*"]
-        if self.settings.imap_mark == "flag":
+        if self.settings.imap_mark == "flag" and self._keyword:
             criteria += ["NOT", "KEYWORD", self.settings.imap_processed_flag]
         # "n:*" always matches the highest UID, even when it is below n: filter here.
         return sorted(uid for uid in client.search(criteria) if uid > after_uid)
@@ -282,6 +290,8 @@ class ImapFolder:
             return
         client = self._c()
         s = self.settings
+        if s.imap_mark == "flag" and not self._keyword:
+            return
         if s.imap_mark == "flag":
             client.add_flags(uids, [s.imap_processed_flag.encode()], silent=True)
         elif self._can_move:
