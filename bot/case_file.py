@@ -296,32 +296,47 @@ def reason_view(
 # --- drafting ---------------------------------------------------------------------------------
 
 
-def draft_parts(body: str, *, limit: int = DRAFT_PART_CHARS) -> list[str]:
-    """``body`` in pieces that fit a text input, cut at line ends where possible.
+def draft_parts(body: str, *, limit: int = DRAFT_PART_CHARS) -> tuple[list[str], list[str]]:
+    """``body`` in pieces that fit a text input, and what joins each piece to the next.
 
-    The pieces are joined with a line break on submission, so a cut at a line end is lossless.
+    Pieces are cut at line ends where possible (joined back with a line break) and inside a
+    line only when one line is longer than an input (joined back with nothing), so saving
+    the pieces unchanged gives back exactly the text they came from.
     """
     parts: list[str] = []
-    current = ""
+    joins: list[str] = []
+    current: str | None = None
     for line in body.split("\n"):
         while len(line) > limit:  # a single line longer than an input: hard cut
-            if current:
+            if current is not None:
                 parts.append(current)
-                current = ""
+                joins.append("\n")
+                current = None
             parts.append(line[:limit])
+            joins.append("")
             line = line[limit:]
-        candidate = line if not current else f"{current}\n{line}"
-        if current and len(candidate) > limit:
+        if current is None:
+            current = line
+        elif len(current) + 1 + len(line) > limit:
             parts.append(current)
+            joins.append("\n")
             current = line
         else:
-            current = candidate
-    parts.append(current)
-    return parts
+            current = f"{current}\n{line}"
+    parts.append(current or "")
+    return parts, joins
 
 
-def join_parts(parts: Sequence[str]) -> str:
-    return "\n".join(p for p in parts if p).strip("\n")
+def join_parts(parts: Sequence[str], joins: Sequence[str]) -> str:
+    """The draft from its pieces (:func:`draft_parts`); pieces left empty are skipped."""
+    text = ""
+    for number, part in enumerate(parts):
+        if not part:
+            continue
+        if text:
+            text += joins[number - 1] if number - 1 < len(joins) else "\n"
+        text += part
+    return text.strip("\n")
 
 
 def draft_view(
@@ -334,9 +349,10 @@ def draft_view(
     meta: dict[str, Any],
 ) -> dict[str, Any]:
     """The reply, from the template or the current draft, in inputs of at most 3000 characters."""
-    parts = draft_parts(body)
+    parts, joins = draft_parts(body)
     if len(parts[-1]) > DRAFT_PART_CHARS // 2:
         parts.append("")  # room to write on
+        joins.append("\n")
     blocks: Blocks = [context(source)]
     if returned_reason:
         blocks.append(
@@ -352,7 +368,7 @@ def draft_view(
         {
             "type": "modal",
             "callback_id": "case_draft",
-            "private_metadata": _meta(reference=reference, parts=len(parts), **meta),
+            "private_metadata": _meta(reference=reference, parts=len(parts), joins=joins, **meta),
             "title": _title("Draft reply"),
             "submit": {"type": "plain_text", "text": "Save draft"},
             "close": {"type": "plain_text", "text": "Cancel"},
@@ -388,7 +404,9 @@ def signoff_message(
         *[section(text) for text in shown],
     ]
     if len(sections) > len(shown):
-        blocks.append(context("The draft goes on; *Read letter* on the case shows the letter it answers."))
+        blocks.append(
+            context(f"The draft goes on for {len(sections) - len(shown)} more sections, not shown here.")
+        )
     blocks += [
         divider(),
         {

@@ -280,7 +280,8 @@ def test_a_draft_longer_than_one_input_is_edited_in_parts_and_saved_whole(bot: R
     parts = [b for b in view["blocks"] if b["type"] == "input" and b["block_id"].startswith("body_")]
     assert len(parts) >= 4
     assert all(len(b["element"].get("initial_value", "")) <= 3000 for b in parts)
-    assert case_file.join_parts([b["element"].get("initial_value", "") for b in parts]) == long_text
+    joins = json.loads(view["private_metadata"])["joins"]
+    assert case_file.join_parts([b["element"].get("initial_value", "") for b in parts], joins) == long_text
     edited = {"body_1": parts[0]["element"]["initial_value"].replace("Line 0:", "Line zero:")}
     assert errors_of(submit(bot, view, edited)) == {}
     with session_scope(bot.engine) as session:

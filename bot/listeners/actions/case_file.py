@@ -156,7 +156,11 @@ def register(app: App, deps: Deps) -> None:
                 current = lifecycle.current_draft(session, case=case)
                 if current is not None:
                     body_text, subject = current.body, current.subject
-                    by = blocks.user(current.author) if current.author[:1] in ("U", "W") else current.author
+                    by = (
+                        blocks.user(current.author)
+                        if current.author[:1] in ("U", "W")
+                        else blocks.entities(current.author)
+                    )
                     source = f"Draft v{current.version} ({current.state.replace('_', ' ')}) by {by}"
                     returned = current.decision_note if current.state == "returned" else ""
                 else:

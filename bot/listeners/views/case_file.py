@@ -161,8 +161,10 @@ def register(app: App, deps: Deps) -> None:
         user = caseworker(ack, body, "body_1")
         if user is None:
             return
-        parts = int(_meta(view).get("parts") or 1)
-        text = case_file.join_parts([_value(view, f"body_{n}") for n in range(1, parts + 1)])
+        meta = _meta(view)
+        parts = int(meta.get("parts") or 1)
+        joins = [str(j) for j in meta.get("joins") or []]
+        text = case_file.join_parts([_value(view, f"body_{n}") for n in range(1, parts + 1)], joins)
         subject = _value(view, "subject")
 
         def change(session: Any, case: Any) -> None:
