@@ -246,6 +246,8 @@ def triage_message(detail: CaseDetail, settings: Settings, today: date) -> tuple
         case_file_actions(case, settings),
         context(f"Received {day(case.received_on)} · `/casework case {case.reference}` for the full case"),
     ]
+    if detail.extra.get("files"):
+        blocks.insert(-2, context(files_waiting(detail)))
     text = f"New case {case.reference}: {category_label(case.category)}, due {day(case.due_on)}"
     return text, validated(blocks)
 
@@ -287,6 +289,14 @@ def _button(label: str, action_id: str, value: str, *, style: str = "", confirm:
             "deny": {"type": "plain_text", "text": "Cancel"},
         }
     return element
+
+
+def files_waiting(detail: CaseDetail) -> str:
+    """The office's files that go with the next reply (names from Slack or the CLI: escaped)."""
+    names = detail.extra.get("files", "").split("\n")
+    shown = ", ".join(mrkdwn(n, limit=80, one_line=True) for n in names[:5])
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return f":paperclip: With the next reply: {shown}{more}"
 
 
 def case_file_actions(case: Case, settings: Settings) -> dict[str, Any]:
@@ -362,6 +372,8 @@ def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
     ]
     if case.status != Status.CLOSED.value or case.drafts:
         blocks.append(context(f"Stage: {stage_label(case.stage)} · drafts: {case.drafts or 0}"))
+    if detail.extra.get("files"):
+        blocks.append(context(files_waiting(detail)))
     blocks.append(case_file_actions(case, settings))
     if detail.linked or detail.campaign_title is not None:
         bits = []

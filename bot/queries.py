@@ -130,6 +130,12 @@ def detail(session: Session, *, case: Case) -> CaseDetail:
     linked_case = session.get(Case, case.linked_case_id) if case.linked_case_id else None
     linked = linked_case.reference if linked_case else None
     campaign = session.get(Campaign, case.campaign_id) if case.campaign_id else None
+    waiting = session.execute(
+        select(col(CaseFile.filename))
+        .where(col(CaseFile.case_id) == case.id, col(CaseFile.message_pk).is_(None))
+        .order_by(col(CaseFile.id))
+    ).scalars()
+    files = [str(name) for name in waiting]
     return CaseDetail(
         case=case,
         correspondent=correspondent,
@@ -140,6 +146,8 @@ def detail(session: Session, *, case: Case) -> CaseDetail:
         first_body=messages[0].body_text if messages else "",
         linked=linked,
         campaign_title=campaign.title if campaign else None,
+        # the office's files waiting to go with the next reply (posted in the thread, --attach)
+        extra={"files": "\n".join(files)} if files else {},
     )
 
 

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from bot import case_file
+from bot import case_file, triage
 from intake import smtp_sender
 from store import lifecycle
 from store.cases import get_case, history
@@ -175,6 +175,11 @@ def test_draft_signoff_send_end_to_end_delivers_a_threaded_reply(
 
     post = post_blocks([c for c in bot.api.of("chat.update") if c.body["channel"] == channel][-1])
     assert "case_send_final" in action_ids(post)
+    with session_scope(bot.engine) as session:
+        found = get_case(session, ref)
+        assert found is not None
+        rendered = triage.render(session, reference=ref, settings=bot.settings, today=found.received_on)
+    assert rendered is not None and "With the next reply: signed-letter.pdf" in str(rendered[1])
     click(bot, button(post, "case_send_final"), channel=channel, ts=ts)
     bot.api.wait_for("chat.update", 6)
     with session_scope(bot.engine) as session:
