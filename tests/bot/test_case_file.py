@@ -452,6 +452,11 @@ def test_every_case_file_modal_submission_is_refused_to_non_caseworkers(bot: Run
     click(bot, pick, user=OUTSIDER, view=as_shown(letter))
     refused = wait_view(bot, 1, method="views.update")
     assert ":lock:" in str(refused) and "Cars race past" not in str(refused)
+    for number, turn in enumerate(("case_read_next", "case_read_prev"), start=2):
+        page = {"type": "button", "action_id": turn, "block_id": "pages", "value": '{"pk":1,"page":1}'}
+        click(bot, page, user="U_MGR", view=as_shown(letter))
+        refused = wait_view(bot, number, method="views.update")
+        assert ":lock:" in str(refused) and "Cars race past" not in str(refused)
     time.sleep(0.5)  # the attachment's upload would run after the answer
     assert _notes(bot) == [] and not bot.api.of("files.getUploadURLExternal")
     with session_scope(bot.engine) as session:
@@ -477,9 +482,13 @@ def test_every_case_file_modal_submission_is_refused_to_non_caseworkers(bot: Run
         assert case is not None and case.stage == "new"
 
 
-def test_case_view_command_is_logged_as_viewed(bot: RunningBot) -> None:
+def test_case_view_is_logged_and_its_buttons_work_from_the_ephemeral_answer(bot: RunningBot) -> None:
     ref, _channel, _ts = posted_case(bot)
     answer = bot.command(f"case {ref}")
-    assert "case_read" in str(answer["blocks"])
+    validated_blocks = answer["blocks"]
+    assert "case_read" in action_ids(validated_blocks)
     assert _events(bot, ref, "viewed") == [(CASEWORKER, "case view")]
-    assert mrkdwn("x") == "x"
+    # clicked in the /casework answer (ephemeral, in another channel): the same modal
+    click(bot, button(validated_blocks, "case_read"), channel="C111", ts="1700000999.0")
+    view = wait_view(bot)
+    assert mrkdwn("Cars race past the school every morning.") in str(view)
