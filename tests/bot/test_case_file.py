@@ -246,6 +246,8 @@ def test_a_file_posted_in_the_thread_is_kept_for_the_reply(bot: RunningBot) -> N
             ("reply-letter.pdf", letter, "F_LETTER", CASEWORKER)
         ]
     assert _notes(bot) == []  # a file with no words is not a note
+    redrawn = bot.api.wait_for("chat.update")[0]
+    assert redrawn.body["ts"] == ts and "With the next reply: reply-letter.pdf" in str(redrawn.body["blocks"])
 
 
 def test_a_file_over_the_size_limit_is_not_downloaded(database_url: str, api: FakeSlackAPI) -> None:

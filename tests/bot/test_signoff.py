@@ -172,6 +172,7 @@ def test_draft_signoff_send_end_to_end_delivers_a_threaded_reply(
         }
     )
     assert "signed-letter.pdf is attached" in bot.api.wait_for("chat.postEphemeral")[0].body["text"]
+    bot.api.wait_for("chat.update", 6)  # the post lists the file for the reply
 
     post = post_blocks([c for c in bot.api.of("chat.update") if c.body["channel"] == channel][-1])
     assert "case_send_final" in action_ids(post)
@@ -181,7 +182,7 @@ def test_draft_signoff_send_end_to_end_delivers_a_threaded_reply(
         rendered = triage.render(session, reference=ref, settings=bot.settings, today=found.received_on)
     assert rendered is not None and "With the next reply: signed-letter.pdf" in str(rendered[1])
     click(bot, button(post, "case_send_final"), channel=channel, ts=ts)
-    bot.api.wait_for("chat.update", 6)
+    bot.api.wait_for("chat.update", 7)
     with session_scope(bot.engine) as session:
         row = session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).scalar_one()
         reply = session.execute(select(Message).where(Message.direction == "out")).scalar_one()

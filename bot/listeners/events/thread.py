@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import queries
 from bot.deps import Deps
-from bot.listeners.replies import refusal_text
+from bot.listeners.replies import refresh_post, refusal_text
 from store import lifecycle
 from store.cases import CaseError, get_case
 from store.db import session_scope
@@ -161,3 +161,4 @@ def register(app: App, deps: Deps) -> None:
                 answers.append(answer)
         if answers:
             tell(client, event, " ".join(answers))
+            refresh_post(client, deps, case.reference)  # it lists the files for the reply
