@@ -287,6 +287,8 @@ def signoff_recipients(session: Any, case: Any, settings: Settings) -> str:
         name = mrkdwn(person.name, limit=100, one_line=True)
         address = mrkdwn(person.email, limit=200, one_line=True)
         return f"{name} ({address})" if name else address
+    if not people:
+        return "nobody yet (no address to reply to)"
     return f"{len(people)} participants, each individually"
 
 
