@@ -1,7 +1,8 @@
 """Who may see what.
 
 ``CASEWORK_CASEWORKERS`` may see case details and act on cases (and see summaries);
-``CASEWORK_MANAGERS`` may see summaries and call figures. Either list may hold Slack user IDs
+``CASEWORK_MANAGERS`` may see summaries and call figures; ``CASEWORK_APPROVERS`` may approve
+or return draft replies (sign-off). Each list may hold Slack user IDs
 (``U…``/``W…``) or user-group IDs (``S…``), which are resolved with ``usergroups.users.list``
 and cached for a short while, so that adding someone to the group in Slack takes effect within
 a minute without a restart. Everyone else is refused politely.
@@ -44,6 +45,7 @@ class Access:
     def __init__(self, settings: Settings, client: WebClient) -> None:
         self._caseworkers = list(settings.caseworkers)
         self._managers = list(settings.managers)
+        self._approvers = list(settings.approvers)
         self._client = client
         self._lock = threading.Lock()
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
@@ -82,3 +84,11 @@ class Access:
 
     def may_see_summary(self, user: str | None) -> bool:
         return self.role(user) >= Role.MANAGER
+
+    def may_approve(self, user: str | None) -> bool:
+        """Whether ``user`` may approve or return drafts (``CASEWORK_APPROVERS``, users or groups)."""
+        return bool(user) and self._listed(user or "", self._approvers)
+
+    def members(self, entry: str) -> list[str]:
+        """The users an access entry names: itself, or a user group's members (``S…``)."""
+        return sorted(self._members(entry)) if entry.startswith("S") else [entry]

@@ -21,7 +21,8 @@ from bot.queries import CaseDetail, CaseList
 from bot.ranges import Range
 from casework.settings import Settings
 from store.cases import deadline
-from store.enums import Category, Status
+from store.enums import Category, Stage, Status
+from store.lifecycle import allowed_moves, needs_signoff
 from store.models import Case
 
 MESSAGE_BLOCK_LIMIT = 50
@@ -242,14 +243,115 @@ def triage_message(detail: CaseDetail, settings: Settings, today: date) -> tuple
         section(f"*Category:* {_prediction(case)}{flag}"),
         section(
             f"*Due:* {day(case.due_on)} ({days_left_text(case, settings, today)})\n"
-            f"*Status:* {status}   *Assigned:* {user(case.assignee)}{link}"
+            f"*Status:* {status}{stage_suffix(case)}   *Assigned:* {user(case.assignee)}{link}"
         ),
         triage_controls(case),
         *clock_blocks.clock_actions(case),
+        case_file_actions(case, settings),
         context(f"Received {day(case.received_on)} · `/casework case {case.reference}` for the full case"),
     ]
+    if detail.extra.get("files"):
+        blocks.insert(-2, context(files_waiting(detail)))
     text = f"New case {case.reference}: {category_label(case.category)}, due {day(case.due_on)}"
     return text, validated(blocks)
+
+
+# --- the case file's controls (the modals and DMs they open are in bot.case_file) ------------
+
+#: ``block_id`` prefix of the case-file controls; the rest is the case reference
+CASE_FILE_BLOCK = "case:"
+
+
+def stage_label(value: str | None) -> str:
+    try:
+        return Stage(value or "").label
+    except ValueError:
+        return value or "-"
+
+
+def stage_suffix(case: Case) -> str:
+    """The stage after the status, where it says more than the status does (inside in progress)."""
+    if case.status != Status.IN_PROGRESS.value:
+        return ""
+    return f" ({stage_label(case.stage).lower()})"
+
+
+def _button(label: str, action_id: str, value: str, *, style: str = "", confirm: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    if confirm:
+        element["confirm"] = {
+            "title": {"type": "plain_text", "text": "Are you sure?"},
+            "text": {"type": "mrkdwn", "text": confirm},
+            "confirm": {"type": "plain_text", "text": label},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+        }
+    return element
+
+
+def files_waiting(detail: CaseDetail) -> str:
+    """The office's files that go with the next reply (names from Slack or the CLI: escaped)."""
+    names = detail.extra.get("files", "").split("\n")
+    shown = ", ".join(mrkdwn(n, limit=80, one_line=True) for n in names[:5])
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return f":paperclip: With the next reply: {shown}{more}"
+
+
+def case_file_actions(case: Case, settings: Settings) -> dict[str, Any]:
+    """Read letter, Attachments, Add note, Draft reply, sign-off and Send, and the stage select.
+
+    What the case's stage allows decides which buttons show; the listeners ask the store again
+    when clicked (the message may be older than the case).
+    """
+    ref = case.reference
+    stage = Stage(case.stage or Stage.NEW)
+    has_draft = bool(case.drafts)
+    signoff = needs_signoff(settings, case.category)
+    elements = [
+        _button("Read letter", "case_read", ref),
+        _button("Attachments", "case_attachments", ref),
+        _button("Add note", "case_note", ref),
+    ]
+    if stage is not Stage.CLOSED and stage is not Stage.AWAITING_SIGNOFF:
+        elements.append(_button("Draft reply", "case_draft", ref))
+    if has_draft and signoff and stage is Stage.DRAFTING:
+        elements.append(_button("Request sign-off", "case_request_signoff", ref, style="primary"))
+    if has_draft and (stage is Stage.READY_TO_SEND or (stage is Stage.DRAFTING and not signoff)):
+        elements.append(
+            _button(
+                "Send final reply",
+                "case_send_final",
+                ref,
+                style="primary",
+                confirm=f"Send the approved reply to the correspondent by email and close {entities(ref)}.",
+            )
+        )
+    if has_draft and stage is not Stage.CLOSED:
+        elements.append(
+            _button(
+                "Send holding reply",
+                "case_send_holding",
+                ref,
+                confirm=f"Send the current draft as a holding reply; {entities(ref)} stays open.",
+            )
+        )
+    moves = allowed_moves(case, settings)
+    if moves:
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": "case_stage",
+                "placeholder": {"type": "plain_text", "text": "Move to stage…"},
+                "options": [option(to.label, to.value) for to in moves],
+            }
+        )
+    return {"type": "actions", "block_id": f"{CASE_FILE_BLOCK}{ref}", "elements": elements}
 
 
 # --- one case ------------------------------------------------------------------------------
@@ -272,6 +374,11 @@ def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
         ),
         context(f"Why {category_label(case.category)}: {_reasons(case)}"),
     ]
+    if case.status != Status.CLOSED.value or case.drafts:
+        blocks.append(context(f"Stage: {stage_label(case.stage)} · drafts: {case.drafts or 0}"))
+    if detail.extra.get("files"):
+        blocks.append(context(files_waiting(detail)))
+    blocks.append(case_file_actions(case, settings))
     if detail.linked or detail.campaign_title is not None:
         bits = []
         if detail.linked:
@@ -537,3 +644,8 @@ def link_modal(reference: str, channel: str | None = None, ts: str | None = None
         ],
     }
     return validated_view(view)
+
+
+def context_only(text: str) -> Blocks:
+    """One line of context (notices in a case's thread); ``text`` is ours, with ids as mentions."""
+    return validated([context(text)])

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import blocks, deadlines
-from bot.queries import CaseDetail, CaseList
+from bot import blocks, case_file, deadlines
+from bot.queries import CaseDetail, CaseList, Letter
 from bot.ranges import Range
 from casework.settings import Settings
-from store.models import Case, CaseEvent, Correspondent, Message
+from store.models import Case, CaseEvent, Correspondent, Draft, Message
 
 TODAY = date(2013, 4, 10)
 
@@ -176,6 +176,55 @@ def messages() -> dict[str, Any]:
         ),
         "help.json": {"blocks": blocks.help_blocks()},
         "deadline-warning.json": deadlines.example(),
+        **case_file_samples(detail),
+    }
+
+
+def case_file_samples(detail: CaseDetail) -> dict[str, Any]:
+    """The case file's modals and the approver's DM, for the same invented case."""
+    case = Case(**{**detail.case.model_dump(), "stage": "awaiting_signoff", "drafts": 1})
+    draft = Draft(
+        id=1,
+        case_id=1,
+        version=1,
+        subject=f"Re: [{case.reference}] {case.subject}",
+        body="Dear Mr Bloggs,\n\nThank you for your letter. I have asked the force to look into it.\n\n"
+        "Yours sincerely,\nOffice of the Police and Crime Commissioner",
+        author="U0CASEWKR",
+        state="awaiting_signoff",
+    )
+    text, dm = case_file.signoff_message(
+        case=case, draft=draft, correspondent="Joe Bloggs (j.bloggs@example.org)", requested_by="U0CASEWKR"
+    )
+    letter = Letter(
+        pk=1,
+        direction="in",
+        at=case.received_at,
+        sender="Joe Bloggs <j.bloggs@example.org>",
+        to=["casework@pcc.example.gov.uk"],
+        subject=case.subject,
+        body=detail.first_body,
+    )
+    _text, prompt = case_file.close_prompt(
+        case=case,
+        message_pk=2,
+        sent_on=date(2013, 4, 12),
+        to=["j.bloggs@example.org"],
+        subject="Re: your bike",
+    )
+    return {
+        "signoff-dm.json": {"text": text, "blocks": dm},
+        "read-letter-modal.json": case_file.read_letter_view(
+            reference=case.reference, letters=[letter], total=1, shown=letter, page=0
+        ),
+        "draft-reply-modal.json": case_file.draft_view(
+            reference=case.reference,
+            subject=draft.subject,
+            body=draft.body,
+            source="From the complaint response template",
+            meta={"channel": "C0TRIAGE", "ts": "1365412440.000100"},
+        ),
+        "close-prompt.json": {"blocks": prompt},
     }
 
 

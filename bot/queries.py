@@ -7,14 +7,14 @@ only render). Every function takes a session and returns plain rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from store.enums import UNCLOSED
-from store.models import Campaign, Case, CaseEvent, Correspondent, Message
+from store.models import Attachment, Campaign, Case, CaseEvent, CaseFile, Correspondent, Message
 
 LIST_LIMIT = 20
 MESSAGES_SHOWN = 8
@@ -132,6 +132,12 @@ def detail(session: Session, *, case: Case) -> CaseDetail:
     linked_case = session.get(Case, case.linked_case_id) if case.linked_case_id else None
     linked = linked_case.reference if linked_case else None
     campaign = session.get(Campaign, case.campaign_id) if case.campaign_id else None
+    waiting = session.execute(
+        select(col(CaseFile.filename))
+        .where(col(CaseFile.case_id) == case.id, col(CaseFile.message_pk).is_(None))
+        .order_by(col(CaseFile.id))
+    ).scalars()
+    files = [str(name) for name in waiting]
     return CaseDetail(
         case=case,
         correspondent=correspondent,
@@ -142,4 +148,149 @@ def detail(session: Session, *, case: Case) -> CaseDetail:
         first_body=messages[0].body_text if messages else "",
         linked=linked,
         campaign_title=campaign.title if campaign else None,
+        # the office's files waiting to go with the next reply (posted in the thread, --attach)
+        extra={"files": "\n".join(files)} if files else {},
     )
+
+
+# --- the case file ------------------------------------------------------------------------------
+
+#: messages offered by the Read-letter modal's select (Slack's limit for options is higher)
+LETTERS_LISTED = 50
+
+
+@dataclass
+class Letter:
+    """One message of the case as the modal shows it."""
+
+    pk: int
+    direction: str
+    at: datetime
+    sender: str
+    to: list[str]
+    subject: str
+    body: str
+
+
+def _letter(message: Message) -> Letter:
+    return Letter(
+        pk=int(message.id or 0),
+        direction=message.direction,
+        at=message.sent_at or message.received_at,
+        sender=f"{message.from_name} <{message.from_addr}>" if message.from_name else message.from_addr,
+        to=list(message.to_addrs or []),
+        subject=message.subject,
+        body=message.body_text,
+    )
+
+
+def letters(session: Session, *, case: Case, limit: int = LETTERS_LISTED) -> tuple[list[Letter], int]:
+    """The case's messages for the Read-letter select: the first one and the latest others."""
+    by_case = col(Message.case_id) == case.id
+    total = int(session.execute(select(func.count()).select_from(Message).where(by_case)).scalar_one())
+    first = (
+        session.execute(
+            select(Message).where(by_case).order_by(col(Message.received_at), col(Message.id)).limit(1)
+        )
+        .scalars()
+        .all()
+    )
+    latest = (
+        session.execute(
+            select(Message)
+            .where(by_case, col(Message.id).not_in([m.id for m in first] or [0]))
+            .order_by(col(Message.received_at).desc(), col(Message.id).desc())
+            .limit(max(limit - 1, 0))
+        )
+        .scalars()
+        .all()
+    )
+    rows = [*first, *sorted(latest, key=lambda m: (m.received_at, m.id or 0))]
+    return [_letter(m) for m in rows], total
+
+
+def letter(session: Session, *, case: Case, pk: int) -> Letter | None:
+    """One message of ``case`` (None when ``pk`` belongs to another case: never shown)."""
+    message = session.get(Message, pk)
+    if message is None or message.case_id != case.id:
+        return None
+    return _letter(message)
+
+
+@dataclass
+class FileChoice:
+    """An attachment the caseworker may have sent to them: ``key`` is ``a:<id>`` or ``f:<id>``."""
+
+    key: str
+    filename: str
+    size: int
+    where: str
+    available: bool
+
+
+def file_choices(session: Session, *, case: Case) -> list[FileChoice]:
+    """Every attachment of the case's messages, then the office's own files for its replies."""
+    rows = session.execute(
+        select(Attachment, col(Message.subject), col(Message.direction))
+        .join(Message, col(Message.id) == col(Attachment.message_pk))
+        .where(col(Message.case_id) == case.id)
+        .order_by(col(Message.received_at), col(Attachment.id))
+    ).all()
+    choices = [
+        FileChoice(
+            key=f"a:{a.id}",
+            filename=a.filename,
+            size=a.size,
+            where="sent" if direction == "out" else "received",
+            available=not a.truncated,
+        )
+        for a, _subject, direction in rows
+    ]
+    files = session.execute(
+        select(CaseFile.id, CaseFile.filename, CaseFile.size, CaseFile.message_pk)  # type: ignore[call-overload]
+        .where(col(CaseFile.case_id) == case.id, col(CaseFile.message_pk).is_(None))
+        .order_by(col(CaseFile.id))
+    ).all()
+    choices += [
+        FileChoice(key=f"f:{fid}", filename=name, size=size, where="for the next reply", available=True)
+        for fid, name, size, _pk in files
+    ]
+    return choices
+
+
+def file_content(session: Session, *, case: Case, key: str) -> tuple[str, str, bytes | None] | None:
+    """(filename, content type, bytes or None when not kept) of a :class:`FileChoice` key."""
+    kind, _, raw_id = key.partition(":")
+    if not raw_id.isdigit():
+        return None
+    if kind == "a":
+        attachment = session.get(Attachment, int(raw_id))
+        if attachment is None:
+            return None
+        message = session.get(Message, attachment.message_pk)
+        if message is None or message.case_id != case.id:
+            return None
+        return attachment.filename, attachment.content_type, attachment.content
+    if kind == "f":
+        found = session.get(CaseFile, int(raw_id))
+        if found is None or found.case_id != case.id:
+            return None
+        return found.filename, found.content_type, found.content
+    return None
+
+
+def case_by_thread(session: Session, *, channel: str, ts: str) -> Case | None:
+    """The case whose triage post is the message ``channel``/``ts`` (a thread's parent)."""
+    return session.execute(
+        select(Case).where(col(Case.slack_channel) == channel, col(Case.slack_ts) == ts).limit(1)
+    ).scalar_one_or_none()
+
+
+def has_slack_file(session: Session, *, case: Case, file_id: str) -> bool:
+    """Whether the Slack file ``file_id`` is kept on ``case`` already (a redelivered event)."""
+    found = session.execute(
+        select(col(CaseFile.id)).where(
+            col(CaseFile.case_id) == case.id, col(CaseFile.slack_file_id) == file_id
+        )
+    ).first()
+    return found is not None

@@ -17,6 +17,14 @@ Kinds:
 * ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests); with
   ``thread_ts``, a reply in that message's thread (a case's clock restarted).
 * ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post.
+* ``slack.signoff`` ``{"reference", "draft_id", "approver"}`` — the approver's DM with the
+  draft and *Approve* / *Return for redraft*, rendered from the store at send time; an ``S…``
+  approver is a user group, expanded with ``usergroups.users.list`` into one DM per member.
+  Skipped when the draft is no longer awaiting sign-off. The DMs' channels and ``ts`` are kept
+  in the row's result so a decision can rewrite every approver's copy.
+* ``slack.close_prompt`` ``{"reference", "message_pk", "sent_on"}`` — a reply the office sent
+  from its own mail: a reply in the case's triage thread with a one-click *Close — response
+  sent on DATE* (``close_on_response``). Skipped when the case is closed already.
 """
 
 from __future__ import annotations
@@ -31,17 +39,27 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot import deadlines, triage
+from bot import case_file, deadlines, triage
+from bot.escape import mrkdwn
 from casework.settings import Settings
 from store.cases import get_case
 from store.db import session_scope
-from store.models import OutboxItem
+from store.enums import DraftState, EventKind, Status
+from store.models import Draft, Message, OutboxItem
 from store.outbox import claim, mark_failed, mark_sent
 from store.workdays import LONDON
 
 log = logging.getLogger(__name__)
 
-KINDS = ("slack.triage", "slack.warning", "slack.post", "slack.dm", "slack.update")
+KINDS = (
+    "slack.triage",
+    "slack.warning",
+    "slack.post",
+    "slack.dm",
+    "slack.update",
+    "slack.signoff",
+    "slack.close_prompt",
+)
 
 
 def london_today() -> date:
@@ -161,6 +179,10 @@ class OutboxSender:
             return {"channel": response["channel"], "ts": response["ts"]}
         if item.kind == "slack.dm":
             return self._dm(payload["user"], payload.get("text", ""), payload.get("blocks"))
+        if item.kind == "slack.signoff":
+            return self._signoff(payload)
+        if item.kind == "slack.close_prompt":
+            return self._close_prompt(payload)
         raise _Skip(f"unknown kind {item.kind}")
 
     def _post(
@@ -206,3 +228,91 @@ class OutboxSender:
                 channel=self.settings.triage_channel, text=text, blocks=blocks
             )
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    # --- the case lifecycle ---------------------------------------------------------------------
+
+    def _people(self, entry: str) -> list[str]:
+        """An approver entry's users: itself, or a user group's members."""
+        if not entry.startswith("S"):
+            return [entry]
+        return sorted(self.client.usergroups_users_list(usergroup=entry).get("users") or [])
+
+    def _signoff(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with session_scope(self.engine) as session:
+            case = get_case(session, payload["reference"])
+            draft = session.get(Draft, payload["draft_id"])
+            if case is None or draft is None or draft.case_id != case.id:
+                raise _Skip("case or draft no longer exists")
+            if draft.state != DraftState.AWAITING_SIGNOFF.value:
+                raise _Skip(f"draft v{draft.version} is {draft.state.replace('_', ' ')} already")
+            text, blocks = case_file.signoff_message(
+                case=case,
+                draft=draft,
+                correspondent=signoff_recipients(session, case, self.settings),
+                requested_by=signoff_requester(session, case),
+            )
+        posts = []
+        for person in self._people(payload["approver"]):
+            posts.append(self._dm(person, text, blocks))
+        if not posts:
+            raise _Skip(f"user group {payload['approver']} has no members")
+        return {**posts[0], "posts": posts}
+
+    def _close_prompt(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with session_scope(self.engine) as session:
+            case = get_case(session, payload["reference"])
+            message = session.get(Message, payload["message_pk"])
+            if case is None or message is None:
+                raise _Skip("case or reply no longer exists")
+            if case.status == Status.CLOSED.value:
+                raise _Skip("case closed already")
+            text, blocks = case_file.close_prompt(
+                case=case,
+                message_pk=int(message.id or 0),
+                sent_on=date.fromisoformat(payload["sent_on"]),
+                to=list(message.to_addrs or []),
+                subject=message.subject,
+            )
+            channel, thread = case.slack_channel, case.slack_ts
+        if channel and thread:
+            response = self.client.chat_postMessage(
+                channel=channel, thread_ts=thread, text=text, blocks=blocks
+            )
+            return {"channel": response["channel"], "ts": response["ts"]}
+        if not self.settings.triage_channel:
+            raise RuntimeError("CASEWORK_TRIAGE_CHANNEL is not set")
+        return self._post(self.settings.triage_channel, text, blocks)
+
+
+def signoff_recipients(session: Any, case: Any, settings: Settings) -> str:
+    """Who the reply would go to, for the approver: the correspondent, or how many participants."""
+    from store.outgoing import recipients
+
+    people = recipients(session, case=case, settings=settings)
+    if len(people) == 1:
+        person = people[0]
+        name = mrkdwn(person.name, limit=100, one_line=True)
+        address = mrkdwn(person.email, limit=200, one_line=True)
+        return f"{name} ({address})" if name else address
+    if not people:
+        return "nobody yet (no address to reply to)"
+    return f"{len(people)} participants, each individually"
+
+
+def signoff_requester(session: Any, case: Any) -> str | None:
+    """The caseworker who asked for sign-off last (the ``signoff``/``requested`` event)."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from store.models import CaseEvent
+
+    return session.execute(
+        select(col(CaseEvent.actor))
+        .where(
+            col(CaseEvent.case_id) == case.id,
+            col(CaseEvent.kind) == EventKind.SIGNOFF.value,
+            col(CaseEvent.new_value) == "requested",
+        )
+        .order_by(col(CaseEvent.at).desc(), col(CaseEvent.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()

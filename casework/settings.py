@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     imap_idle: bool = True
     imap_poll_seconds: int = 60
     imap_ca_file: str = ""
+    #: the office's Sent folder, read for replies sent from elsewhere (empty: not read)
+    imap_sent_folder: str = ""
 
     # --- intake: classification and campaigns --------------------------------------------
     force_domains: CommaList = Field(default_factory=lambda: ["west-midlands.pnn.police.uk"])
@@ -114,6 +116,18 @@ class Settings(BaseSettings):
     smtp_tls: Literal["none", "starttls", "ssl"] = "none"
     smtp_from: str = ""
     ack_template_dir: str = ""
+
+    # --- the case lifecycle: drafting, sign-off, dispatch, captured replies ---------------
+    #: the office's own response templates, one ``<category>.txt`` each (empty: the built-in ones)
+    response_template_dir: str = ""
+    #: Slack user IDs (U…) or user-group IDs (S…) who sign replies off
+    approvers: CommaList = Field(default_factory=list)
+    #: categories whose final replies need sign-off (empty: every category; ``none``: none)
+    signoff_categories: CommaList = Field(default_factory=list)
+    #: what a reply captured from the office's mail does: ask in Slack, close, or nothing
+    close_on_response: Literal["ask", "always", "never"] = "ask"
+    #: working days from receipt by which a reply should be drafted (warns the assignee)
+    draft_working_days: int = 15
 
     # --- Slack ---------------------------------------------------------------------------
     slack_bot_token: SecretStr = Field(
@@ -149,6 +163,8 @@ class Settings(BaseSettings):
         "caseworkers",
         "managers",
         "warning_thresholds",
+        "approvers",
+        "signoff_categories",
         mode="before",
     )(_split_list)
 

@@ -38,7 +38,9 @@ from store.pending import resolve
 log = logging.getLogger(__name__)
 
 #: The steps every message goes through, in order (parsing happens before, in ``process``).
-STEPS: tuple[str, ...] = ("dedupe", "thread", "automatic", "campaign", "classify", "store", "acknowledge")
+STEPS: tuple[str, ...] = (
+    "outgoing", "dedupe", "thread", "automatic", "campaign", "classify", "store", "acknowledge",
+)  # fmt: skip
 
 #: how often a running pipeline looks for a newer trained classifier model
 MODEL_CHECK_SECONDS = 60.0
@@ -47,7 +49,9 @@ MODEL_CHECK_SECONDS = 60.0
 #: store's slower moments (a checkpoint, a merge) without holding much mail in memory
 LOOKAHEAD = 4
 
-KINDS = ("opened", "attached", "automatic", "duplicate", "quarantined")
+KINDS = ("opened", "attached", "automatic", "duplicate", "quarantined", "outgoing")
+#: the kind a step gives a message it cannot log (``ctx.reason`` says why): it goes to the quarantine
+QUARANTINE = "quarantine"
 
 
 @dataclass
@@ -119,7 +123,7 @@ class Pipeline:
             else:  # bad input from outside: logged briefly
                 log.warning("quarantined message from %s: %s", source, prepared.failure)
                 held.append((index, prepared.failure))
-        if parsed and not self._optimistic(parsed, items, outcomes):
+        if parsed and not self._optimistic(parsed, items, outcomes, held):
             before = len(held)
             try:
                 self._run_batch(parsed, items, outcomes, held)
@@ -217,10 +221,13 @@ class Pipeline:
         parsed: list[tuple[int, Prepared]],
         items: Sequence[tuple[bytes, str]],
         outcomes: list[Outcome | None],
+        held: list[tuple[int, str]],
     ) -> bool:
         """The batch in one transaction without savepoints; False (nothing kept) if anything failed."""
+        refused: list[tuple[int, str]] = []
         try:
-            self._run_batch(parsed, items, outcomes, [], savepoints=False)
+            self._run_batch(parsed, items, outcomes, refused, savepoints=False)
+            held.extend(refused)
             return True
         except Exception as err:  # the careful pass that follows logs and quarantines the fault
             log.info(
@@ -269,6 +276,9 @@ class Pipeline:
                 else:
                     ctx = self._steps(session, prepared, source=source, batch=batch)
                 if ctx is None:
+                    continue
+                if ctx.kind == QUARANTINE:  # a step refused it, writing nothing: held with the reason
+                    held.append((index, ctx.reason))
                     continue
                 msg = ctx.msg
                 batch.logged(msg, None)

@@ -40,7 +40,7 @@ from store.leases import default_holder, hold
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "imap-poller"
-SUMMARY_KEYS = ("read", "opened", "attached", "automatic", "duplicates", "quarantined")
+SUMMARY_KEYS = ("read", "opened", "attached", "automatic", "duplicates", "quarantined", "outgoing")
 #: the pipeline's outcome kinds → summary keys
 _KIND_TO_KEY = {"duplicate": "duplicates"}
 
@@ -152,14 +152,40 @@ def poll_once(settings: Settings, engine: Engine, *, pipeline: _Pipeline | None 
             )
         own = pipeline is None
         pipeline = pipeline or _pipeline(settings, engine)
-        folder.connect()
         try:
-            drain(folder, pipeline, engine, summary)
+            folder.connect()
+            try:
+                drain(folder, pipeline, engine, summary)
+            finally:
+                folder.close()
+            drain_sent(settings, pipeline, engine, summary)
         finally:
-            folder.close()
             if own:
                 pipeline.close()
     return summary
+
+
+def drain_sent(
+    settings: Settings,
+    pipeline: _Pipeline,
+    engine: Engine,
+    summary: dict[str, int],
+    *,
+    stop: threading.Event | None = None,
+) -> None:
+    """One pass over the office's Sent folder (CASEWORK_IMAP_SENT_FOLDER; nothing when empty).
+
+    Its messages go through the same pipeline, whose ``outgoing`` step records them as the
+    office's replies; they are flagged (never moved) once committed, like the inbox's.
+    """
+    if not settings.imap_sent_folder:
+        return
+    folder = ImapFolder(settings, sent=True)
+    folder.connect()
+    try:
+        drain(folder, pipeline, engine, summary, stop=stop)
+    finally:
+        folder.close()
 
 
 # --- the long-running poller -----------------------------------------------------------------
@@ -231,11 +257,18 @@ def _serve(
             while not stop.is_set():
                 summary = new_summary()
                 drain(folder, pipeline, engine, summary, stop=stop, on_message=on_message)
+                drain_sent(settings, pipeline, engine, summary, stop=stop)
                 backoff.reset()  # a whole pass worked: the next fault starts small again
                 if summary["read"]:
                     log.info("IMAP pass: %s", summary)
                 if use_idle:
-                    folder.wait_for_mail(stop, seconds=IDLE_RENEW_SECONDS)
+                    # IDLE watches the inbox only: the Sent folder is read at least every poll
+                    renew = (
+                        min(IDLE_RENEW_SECONDS, settings.imap_poll_seconds)
+                        if settings.imap_sent_folder
+                        else IDLE_RENEW_SECONDS
+                    )
+                    folder.wait_for_mail(stop, seconds=renew)
                 else:
                     stop.wait(settings.imap_poll_seconds)
         except Exception as err:

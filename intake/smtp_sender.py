@@ -14,64 +14,39 @@ Every row already holds its rendered message, so whatever queued it (acknowledge
 * ``attachments``: ``[{"filename", "content_type", "data_b64"}]``, each attached as it is
   (a ``text/calendar`` part keeps its ``method`` parameter from ``content_type``);
 * ``auto_reply``: mark the message as an automatic reply (RFC 3834), as acknowledgements are.
+
+Replies (``email.reply``) are not sent twice by a crash between the send and its record: the
+row is marked *in flight* (committed) before the message goes to the server. A row claimed
+again with that mark left on it was perhaps sent; it is first looked for in the office's Sent
+folder (``CASEWORK_IMAP_SENT_FOLDER``) by its Message-ID and only sent if absent there (with
+the same Message-ID, which receiving mail systems treat as one message). Without a Sent
+folder it is sent again. See docs/lifecycle.md.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Any
 
 from sqlalchemy import Engine
 
 from casework.settings import Settings
+from intake.sources.imap import sent_folder_has
 from store.db import session_scope
+from store.mail import build
+from store.models import OutboxItem
 from store.outbox import claim, mark_failed, mark_sent
+from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
 KIND = "email.ack"
+#: replies to correspondents: checked against the Sent folder before a resend (see above)
+REPLY_KIND = "email.reply"
 #: every outbox kind this sender drains starts with this
 PREFIX = "email."
-
-
-def build(settings: Settings, payload: dict[str, Any]) -> EmailMessage:
-    """The message a row's ``payload`` describes (see the module's docstring)."""
-    message = EmailMessage()
-    message["From"] = settings.smtp_from or f"casework@{settings.smtp_host}"
-    message["To"] = payload["to"]
-    if payload.get("cc"):
-        message["Cc"] = ", ".join(payload["cc"])
-    message["Subject"] = payload["subject"]
-    message["Date"] = payload.get("date") or formatdate(localtime=False)
-    message["Message-ID"] = payload["message_id"]
-    if payload.get("in_reply_to"):
-        message["In-Reply-To"] = payload["in_reply_to"]
-        message["References"] = " ".join(payload.get("references") or [payload["in_reply_to"]])
-    if payload.get("auto_reply"):
-        message["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
-        message["X-Auto-Response-Suppress"] = "All"
-    for name, value in (payload.get("headers") or {}).items():
-        message[name] = value
-    message.set_content(payload["body"])
-    if payload.get("html"):
-        message.add_alternative(payload["html"], subtype="html")
-    for part in payload.get("attachments") or []:
-        maintype, _, rest = part.get("content_type", "application/octet-stream").partition("/")
-        subtype, _, params = rest.partition(";")
-        extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
-        message.add_attachment(
-            base64.b64decode(part["data_b64"]),
-            maintype=maintype or "application",
-            subtype=subtype.strip() or "octet-stream",
-            filename=part.get("filename") or None,
-            params={k: v.strip('"') for k, v in extra.items()},
-        )
-    return message
 
 
 def connect(settings: Settings) -> smtplib.SMTP:
@@ -108,10 +83,13 @@ def drain(settings: Settings, engine: Engine, *, limit: int = 50) -> int:
         return 0
     with smtp:
         for item in items:
+            if item.kind == REPLY_KIND and not _clear_to_send(settings, engine, item):
+                continue
             try:
                 smtp.send_message(build(settings, _with_kind(item.kind, item.payload)))
             except (OSError, smtplib.SMTPException) as err:
                 log.warning("email %s not sent: %s", item.key.rsplit(":", 1)[0], type(err).__name__)
+                item.result = None  # refused by the server: certainly not sent
                 with session_scope(engine) as session:
                     mark_failed(session, item=session.merge(item), error=str(err))
                 continue
@@ -122,6 +100,34 @@ def drain(settings: Settings, engine: Engine, *, limit: int = 50) -> int:
             sent += 1
     log.info("sent %d emails", sent)
     return sent
+
+
+def _clear_to_send(settings: Settings, engine: Engine, item: OutboxItem) -> bool:
+    """Whether to send this reply now; marks it in flight first (see the module docstring).
+
+    False when it turned out to be sent already (then it is recorded as sent) or when that
+    cannot be told yet (the Sent folder unreachable: it is tried again later).
+    """
+    message_id = item.payload["message_id"]
+    if isinstance(item.result, dict) and item.result.get("in_flight"):
+        try:
+            found = sent_folder_has(settings, message_id)
+        except Exception as err:  # the IMAP server is down: do not guess, ask again later
+            log.warning("reply %s in doubt and the Sent folder cannot be read (%s); waiting",
+                        item.case_id, type(err).__name__)  # fmt: skip
+            with session_scope(engine) as session:
+                mark_failed(session, item=session.merge(item), error=f"in doubt: {err}")
+            return False
+        if found:
+            log.info("reply %s was sent before a crash (found in Sent): not sent again", message_id)
+            with session_scope(engine) as session:
+                mark_sent(session, item=session.merge(item),
+                          result={"message_id": message_id, "confirmed_by": "Sent folder"})  # fmt: skip
+            return False
+    item.result = {"in_flight": utcnow().isoformat()}
+    with session_scope(engine) as session:
+        session.merge(item)
+    return True
 
 
 def _with_kind(kind: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, SQLModel
 
 from casework.settings import Settings
-from store.enums import Category, EventKind, Status
+from store.enums import Category, EventKind, Stage, Status
 from store.messages import first_message
 from store.models import Case, CaseEvent, CaseParticipant, ClassifierLabel, Correspondent
 from store.pending import PendingRows, Slot, resolve
@@ -229,6 +229,9 @@ def _case_values(
         "slack_ts": None,
         "created_at": now,
         "updated_at": now,
+        "stage": Stage.NEW.value,
+        "responded_at": None,
+        "drafts": 0,
     }
 
 
@@ -333,7 +336,12 @@ def set_status(
     note: str = "",
     settings: Settings | None = None,
 ) -> bool:
-    """Move ``case`` to ``status``; closing records how long it took, re-opening clears that."""
+    """Move ``case`` to ``status``; closing records how long it took, re-opening clears that.
+
+    The case's lifecycle stage follows, so that status and stage never disagree: a stage
+    inside the new status is kept, otherwise the case takes the status's first stage (the
+    triage buttons' *Closed* closes the stage too; see :meth:`store.enums.Stage.for_status`).
+    """
     status = Status(status)
     if case.status == status.value:
         return False
@@ -353,6 +361,39 @@ def set_status(
     session.add(case)
     record_event(
         session, case=case, kind=EventKind.STATUS, actor=actor, old=old, new=status.value, note=note, at=at
+    )
+    stage = Stage.for_status(status, case.stage)
+    if stage.value != case.stage:
+        old_stage, case.stage = case.stage, stage.value
+        record_event(session, case=case, kind=EventKind.STAGE, actor=actor, old=old_stage, new=stage.value,
+                     note=note, at=at)  # fmt: skip
+    return True
+
+
+def redate_closure(
+    session: Session, *, case: Case, at: datetime, actor: str, note: str, settings: Settings | None = None
+) -> bool:
+    """Date a closed case's closure ``at`` (when its final reply went out, found after it was closed).
+
+    The closure times the Board counts follow; one history row says so. False when the case
+    is not closed, or ``at`` is not earlier than its closure or before its receipt.
+    """
+    if case.status != Status.CLOSED.value or case.closed_at is None:
+        return False
+    if not case.received_at <= at < case.closed_at:
+        return False
+    old = case.closed_at
+    closures = settings.closure_dates if settings else frozenset()
+    case.closed_at = case.status_changed_at = at
+    case.closed_on = local_date(at)
+    case.days_taken = (case.closed_on - case.received_on).days
+    case.working_days_taken = calendar(closures).working_days_between(case.received_on, case.closed_on)
+    case.updated_at = utcnow()
+    session.add(case)
+    note = f"{note} (closure re-dated from {old:%Y-%m-%d %H:%M})"
+    closed = Status.CLOSED.value
+    record_event(
+        session, case=case, kind=EventKind.STATUS, actor=actor, old=closed, new=closed, note=note, at=at
     )
     return True
 

@@ -72,3 +72,98 @@ class EventKind(StrEnum):
     #: a clock stop, restart or extension, or a due date moved by a change of holidays
     CLOCK = "clock"
     REVIEW = "review"
+    # the case lifecycle (store/lifecycle.py)
+    STAGE = "stage"
+    DRAFT = "draft"
+    SIGNOFF = "signoff"
+    OUTGOING = "outgoing"
+    VIEWED = "viewed"
+    MESSAGE_READ = "message_read"
+    ATTACHMENT_DOWNLOADED = "attachment_downloaded"
+    FILE = "file"
+
+
+class Stage(StrEnum):
+    """Where a case is in its lifecycle, finer than the Board's four statuses.
+
+    Each stage lies inside exactly one :class:`Status` (:attr:`status`), so the Board's
+    figures keep counting what they always counted. The allowed moves between stages are one
+    table, :data:`store.lifecycle.MOVES`.
+    """
+
+    NEW = "new"
+    ALLOCATED = "allocated"
+    WITH_FORCE = "with_force"
+    DRAFTING = "drafting"
+    AWAITING_SIGNOFF = "awaiting_signoff"
+    READY_TO_SEND = "ready_to_send"
+    MONITORING = "monitoring"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return _STAGE_LABELS[self]
+
+    @property
+    def status(self) -> Status:
+        return _STAGE_STATUS[self]
+
+    @classmethod
+    def for_status(cls, status: Status | str, current: Stage | str | None = None) -> Stage:
+        """The stage a case takes when its status is set directly (the triage buttons).
+
+        A case whose stage already lies inside ``status`` keeps it (an ``in_progress`` case
+        stays ``drafting``); otherwise it takes the status's first stage.
+        """
+        status = Status(status)
+        if current is not None and cls(current).status is status:
+            return cls(current)
+        return _STATUS_FIRST_STAGE[status]
+
+
+_STAGE_LABELS = {
+    Stage.NEW: "New",
+    Stage.ALLOCATED: "Allocated",
+    Stage.WITH_FORCE: "With the force for comment",
+    Stage.DRAFTING: "Drafting",
+    Stage.AWAITING_SIGNOFF: "Awaiting sign-off",
+    Stage.READY_TO_SEND: "Ready to send",
+    Stage.MONITORING: "Monitoring",
+    Stage.CLOSED: "Closed",
+}
+
+_STAGE_STATUS = {
+    Stage.NEW: Status.OPEN,
+    Stage.ALLOCATED: Status.IN_PROGRESS,
+    Stage.WITH_FORCE: Status.IN_PROGRESS,
+    Stage.DRAFTING: Status.IN_PROGRESS,
+    Stage.AWAITING_SIGNOFF: Status.IN_PROGRESS,
+    Stage.READY_TO_SEND: Status.IN_PROGRESS,
+    Stage.MONITORING: Status.MONITORING,
+    Stage.CLOSED: Status.CLOSED,
+}
+
+_STATUS_FIRST_STAGE = {
+    Status.OPEN: Stage.NEW,
+    Status.IN_PROGRESS: Stage.ALLOCATED,
+    Status.MONITORING: Stage.MONITORING,
+    Status.CLOSED: Stage.CLOSED,
+}
+
+
+class DraftState(StrEnum):
+    """Where one version of a reply stands."""
+
+    DRAFT = "draft"
+    AWAITING_SIGNOFF = "awaiting_signoff"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    SENT = "sent"
+
+
+class CloseOnResponse(StrEnum):
+    """What a reply captured from the office's mail does to its case (CASEWORK_CLOSE_ON_RESPONSE)."""
+
+    ASK = "ask"
+    ALWAYS = "always"
+    NEVER = "never"

@@ -35,6 +35,8 @@ CLOCK_FIELDS = [
     "days_late",
     "review_of",
 ]
+#: keys the JSON export has beyond the CSV's columns (keys are only ever added)
+JSON_ONLY_FIELDS = ["stage", "responded_at"]
 PAGE = 2000
 
 
@@ -64,6 +66,8 @@ def export_cases(
                     col(Case.closed_on),
                     col(Case.received_on),
                     col(Case.review_of_id),
+                    col(Case.stage),
+                    col(Case.responded_at),
                 )
                 .where(col(Case.id) > last_id)
                 .order_by(col(Case.id))
@@ -118,4 +122,6 @@ def export_cases(
                 "extended_working_days": state.extended_working_days,
                 "days_late": state.days_late(cal, end=c.closed_on or today),
                 "review_of": review_of.get(c.review_of_id) if c.review_of_id is not None else None,
+                "stage": c.stage,
+                "responded_at": c.responded_at.isoformat() if c.responded_at else None,
             }

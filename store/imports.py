@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from casework.settings import Settings
 from store.cases import due_on_for
-from store.enums import CallOutcome, Category, EventKind, Status
+from store.enums import CallOutcome, Category, EventKind, Stage, Status
 from store.models import Call, Case, CaseEvent, CaseParticipant, Correspondent
 from store.references import bump_past
 from store.types import utcnow
@@ -218,6 +218,7 @@ def import_cases(
                     "reference": r.reference,
                     "category": r.category,
                     "status": r.status,
+                    "stage": Stage.for_status(r.status).value,
                     "received_at": r.received_at,
                     "received_on": received_on,
                     "due_on": due_on_for(settings, category=r.category, received_on=received_on),

@@ -85,6 +85,12 @@ class Case(SQLModel, table=True):
     clock_stopped_on: date | None = Field(default=None, index=True)
     #: the case this one is an internal review of
     review_of_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    #: the lifecycle stage inside ``status`` (store.enums.Stage; store.lifecycle moves it)
+    stage: str = Field(default="new", max_length=24, index=True)
+    #: when the first final reply went out (the Date of a captured one), None until then
+    responded_at: datetime | None = _ts()
+    #: how many versions of the reply were drafted
+    drafts: int = Field(default=0)
 
 
 class Message(SQLModel, table=True):
@@ -146,7 +152,7 @@ class CaseEvent(SQLModel, table=True):
     case_id: int = Field(foreign_key="cases.id")
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     actor: str = Field(default="system", max_length=100)
-    kind: str = Field(max_length=16)
+    kind: str = Field(max_length=32)
     old_value: str | None = Field(default=None, max_length=200)
     new_value: str | None = Field(default=None, max_length=200)
     note: str = Field(default="", max_length=2000)
@@ -324,3 +330,60 @@ class CallsFollow(SQLModel, table=True):
     head: str = Field(default="", max_length=64)
     header: str = Field(default="")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+# --- the case lifecycle: notes, drafts and the files of a reply (store/lifecycle.py) ---------
+
+
+class Note(SQLModel, table=True):
+    """A caseworker's note on a case (from Slack, a reply in the triage thread, or the CLI)."""
+
+    __tablename__ = "notes"
+    #: a thread reply is recorded once, however often Slack delivers its event
+    __table_args__ = (UniqueConstraint("case_id", "slack_ts"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    author: str = Field(max_length=100)
+    text: str = Field(default="")
+    source: str = Field(default="slack", max_length=16)
+    slack_ts: str | None = Field(default=None, max_length=64)
+
+
+class Draft(SQLModel, table=True):
+    """One version of a case's reply, with its sign-off decision."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    version: int = 1
+    subject: str = Field(default="", max_length=1000)
+    body: str = Field(default="")
+    author: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    state: str = Field(default="draft", max_length=24)
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = _ts()
+    decision_note: str = Field(default="", max_length=2000)
+
+
+class CaseFile(SQLModel, table=True):
+    """A file for the case's next reply (the office's letter): posted in its thread or given to the CLI.
+
+    ``message_pk`` is the outgoing message it went with; None while it waits for a reply.
+    """
+
+    __tablename__ = "case_files"
+    #: a file Slack delivers twice (a redelivered event, two instances) is one row
+    __table_args__ = (UniqueConstraint("case_id", "slack_file_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    filename: str = Field(default="", max_length=500)
+    content_type: str = Field(default="application/octet-stream", max_length=200)
+    size: int = 0
+    content: bytes = Field(sa_column=deferred(Column("content", LargeBinary, nullable=False)))  # type: ignore[call-overload]
+    actor: str = Field(default="system", max_length=100)
+    source: str = Field(default="cli", max_length=16)
+    #: the Slack file id, so a file posted once is attached once
+    slack_file_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    message_pk: int | None = Field(default=None, foreign_key="messages.id")

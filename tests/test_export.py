@@ -59,6 +59,7 @@ def test_export_lists_message_ids_and_participants(
     )  # 6 and 27 May were bank holidays
     assert row["message_ids"] == ["<m0@example.org>", "<m1@example.org>"]
     assert row["participants"] == ["alice@example.org", "bob@example.org"]
+    assert (row["stage"], row["responded_at"]) == ("new", None)  # the lifecycle's keys, added
     result = run_cli(
         ["export", "cases", "--format", "csv"],
         database_url=database_url,

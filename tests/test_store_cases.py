@@ -49,10 +49,13 @@ def test_closing_records_days_taken_and_reopening_clears_them(engine: Engine, se
     with session_scope(engine) as session:
         case = require_case(session, case.reference)
         kinds = [(e.kind, e.new_value, e.actor) for e in history(session, case=case)]
+    # the stage follows the status, each change its own row (store.lifecycle)
     assert kinds == [
         ("created", "open", "intake"),
         ("status", "closed", "U1"),
+        ("stage", "closed", "U1"),
         ("status", "in_progress", "intake"),
+        ("stage", "allocated", "intake"),
     ]
 
 

@@ -7,13 +7,15 @@ it can never mix invented cases into an office's real store.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
 import typer
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
-from casework import report
+from casework import demo_lifecycle, report
 from casework.commands.stats import parse_date
 from casework.demo import demo_cases, demo_master_csv, demo_period
 from casework.runtime import open_store
@@ -23,7 +25,9 @@ from store.calls import asterisk_csv, text
 from store.calls.base import Context
 from store.calls.importer import Tally, merge, store_reading
 from store.db import session_scope
+from store.enums import Stage
 from store.imports import import_cases
+from store.models import Case
 from store.workdays import LONDON
 
 
@@ -51,6 +55,12 @@ def demo(
         f"demo data in {database}: {cases.imported} new cases ({cases.already_present} already there), "
         f"{calls.calls_new} new calls (read as an Asterisk Master.csv)"
     )
+    with session_scope(engine) as session:
+        walked = demo_lifecycle.load(session, settings=settings, today=day)
+        stages = Counter(session.execute(select(col(Case.stage))).scalars())
+    if walked:
+        typer.echo("lifecycle: " + ", ".join(f"{n} {stage.replace('_', ' ')}" for stage, n in walked.items()))
+    typer.echo("cases by stage: " + ", ".join(f"{stage} {stages.get(stage, 0)}" for stage in Stage))
     start, end = demo_period(day)
     with session_scope(engine) as session:
         data = report.gather(session, settings=settings, start=start, end=end, as_of=day)

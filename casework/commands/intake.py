@@ -23,7 +23,7 @@ quarantine_app = typer.Typer(
     help="Messages intake could not log, held with the reason.", no_args_is_help=True
 )
 
-SUMMARY_KEYS = ("read", "opened", "attached", "automatic", "duplicates", "quarantined")
+SUMMARY_KEYS = ("read", "opened", "attached", "automatic", "duplicates", "quarantined", "outgoing")
 _KIND_TO_KEY = {"duplicate": "duplicates"}
 #: messages committed together by ``casework ingest``
 INGEST_BATCH = 100
@@ -70,7 +70,7 @@ def ingest_command(
     typer.echo(
         f"Read {summary['read']} message(s): {summary['opened']} opened a case, {summary['attached']} joined "
         f"a case, {summary['automatic']} automatic, {summary['duplicates']} already logged, "
-        f"{summary['quarantined']} quarantined."
+        f"{summary['quarantined']} quarantined, {summary['outgoing']} the office's own replies."
     )
     if summary["quarantined"]:
         typer.echo("See why with `casework quarantine list`; reprocess with `casework quarantine retry`.")

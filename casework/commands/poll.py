@@ -35,7 +35,7 @@ def poll(
             typer.echo(
                 f"read {summary['read']}: opened {summary['opened']}, attached {summary['attached']}, "
                 f"automatic {summary['automatic']}, duplicates {summary['duplicates']}, "
-                f"quarantined {summary['quarantined']}"
+                f"quarantined {summary['quarantined']}, office replies {summary['outgoing']}"
             )
         return
     logging.getLogger().setLevel(settings.log_level.upper())

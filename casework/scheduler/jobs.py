@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 
 from casework.scheduler.digest import run_digest
+from casework.scheduler.drafts import run_draft_pass
 from casework.scheduler.warnings import run_pass
 from casework.scheduler.weekly import run_weekly
 from casework.settings import Settings
@@ -47,7 +48,10 @@ class JobSpec:
 
 
 def warnings_job(settings: Settings, engine: Engine, now: datetime) -> object:
-    return run_pass(engine, settings, today=now.astimezone(LONDON).date())
+    today = now.astimezone(LONDON).date()
+    result = run_pass(engine, settings, today=today)
+    run_draft_pass(engine, settings, today=today)  # replies still in draft past the office's own deadline
+    return result
 
 
 def digest_job(settings: Settings, engine: Engine, now: datetime) -> object:
@@ -107,7 +111,7 @@ def job_table(settings: Settings) -> list[JobSpec]:
     table = [
         JobSpec(
             "warnings",
-            "Deadline warnings and the daily overdue list",
+            "Deadline warnings, draft deadlines and the daily overdue list",
             f"working days, hourly {at:%H:%M}–{LAST_WARNING_HOUR}:{at:%M}",
             warnings_job,
             CronTrigger(day_of_week="mon-fri", hour=hours, minute=at.minute, timezone=LONDON),

@@ -129,11 +129,43 @@ def save_position(engine: Engine, key: str, position: Position) -> None:
 # --- the connection --------------------------------------------------------------------------
 
 
-class ImapFolder:
-    """One logged-in connection with the configured folder selected."""
+def sent_settings(settings: Settings) -> Settings:
+    """The settings for reading the office's Sent folder: that folder, marked by keyword only.
 
-    def __init__(self, settings: Settings) -> None:
+    Sent items are the office's record of what it sent: they are flagged, never moved away.
+    """
+    return settings.model_copy(update={"imap_folder": settings.imap_sent_folder, "imap_mark": "flag"})
+
+
+def is_sent_source(settings: Settings, source: str) -> bool:
+    """Whether ``source`` (an :meth:`ImapFolder.source` URL) names a message of the Sent folder."""
+    folder = settings.imap_sent_folder
+    return bool(folder) and source.startswith("imap://") and f"/{folder};UIDVALIDITY=" in source
+
+
+def sent_folder_has(settings: Settings, message_id: str) -> bool | None:
+    """Whether the Sent folder holds a message with this Message-ID (None: no Sent folder to ask)."""
+    if not settings.imap_sent_folder or not settings.imap_enabled:
+        return None
+    folder = ImapFolder(settings, sent=True)
+    folder.connect()
+    try:
+        found = folder._c().search(["HEADER", "Message-ID", message_id])
+        return bool(found)
+    finally:
+        folder.close()
+
+
+class ImapFolder:
+    """One logged-in connection with the configured folder selected (or, ``sent``, the Sent folder)."""
+
+    def __init__(self, settings: Settings, *, sent: bool = False) -> None:
         require_imap_settings(settings)
+        self.sent = sent
+        #: whether logged messages are marked with the processed keyword (a Sent folder may refuse it)
+        self._keyword = True
+        self.folder_setting = "CASEWORK_IMAP_SENT_FOLDER" if sent else "CASEWORK_IMAP_FOLDER"
+        settings = sent_settings(settings) if sent else settings
         self.settings = settings
         self.key = mailbox_key(settings)
         self.client: IMAPClient | None = None
@@ -189,12 +221,17 @@ class ImapFolder:
                 raise
             self.close()
             raise ImapRefused(
-                f"Cannot open the IMAP folder {s.imap_folder!r}: {err}. Check CASEWORK_IMAP_FOLDER."
+                f"Cannot open the IMAP folder {s.imap_folder!r}: {err}. Check {self.folder_setting}."
             ) from err
         self.uidvalidity = int(selected[b"UIDVALIDITY"])
         if s.imap_mark == "flag":
             permanent = {bytes(f) for f in selected.get(b"PERMANENTFLAGS", ())}
-            if b"\\*" not in permanent and s.imap_processed_flag.encode() not in permanent:
+            allowed = b"\\*" in permanent or s.imap_processed_flag.encode() in permanent
+            if not allowed and self.sent:
+                # the office's Sent items are never moved: the saved position (and dedupe) is enough
+                log.warning("IMAP %s: the Sent folder takes no keyword; read by position only", self.key)
+                self._keyword = False
+            elif not allowed:
                 self.close()
                 raise ImapRefused(
                     f"The folder {s.imap_folder!r} does not allow the keyword {s.imap_processed_flag!r}. "
@@ -224,7 +261,7 @@ class ImapFolder:
         client = self._c()
         client.noop()  # let the server notice mail delivered since the last command
         criteria: list[str] = ["UID", f"{after_uid + 1}:*"]
-        if self.settings.imap_mark == "flag":
+        if self.settings.imap_mark == "flag" and self._keyword:
             criteria += ["NOT", "KEYWORD", self.settings.imap_processed_flag]
         # "n:*" always matches the highest UID, even when it is below n: filter here.
         return sorted(uid for uid in client.search(criteria) if uid > after_uid)
@@ -253,6 +290,8 @@ class ImapFolder:
             return
         client = self._c()
         s = self.settings
+        if s.imap_mark == "flag" and not self._keyword:
+            return
         if s.imap_mark == "flag":
             client.add_flags(uids, [s.imap_processed_flag.encode()], silent=True)
         elif self._can_move:

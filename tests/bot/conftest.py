@@ -138,6 +138,7 @@ def make_case(
             session.add(
                 Message(
                     case_id=case.id,
+                    correspondent_id=person.id,
                     message_id=f"<m{number}.{case.reference}@example.org>",
                     raw_sha256=f"{case.reference}-{number}".ljust(64, "0")[:64],
                     from_addr=email,

@@ -168,6 +168,11 @@ def test_manifest_declares_what_the_bot_uses() -> None:
         "- chat:write",
         "- im:write",
         "- files:write",
+        "- files:read",
+        "- channels:history",
+        "- groups:history",
+        "- message.channels",
+        "- message.groups",
         "- usergroups:read",
     ):
         assert needed in manifest, needed

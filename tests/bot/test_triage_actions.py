@@ -114,11 +114,16 @@ def test_assign_and_status_controls(bot: RunningBot) -> None:
         assert case is not None and case.assignee == "U_CW" and case.status == "closed"
         events = history(session, case=case)
         kinds = [(e.kind, e.new_value, e.note, e.actor) for e in events[1:]]
+        stage = case.stage
     assert kinds == [
         ("assign", "U_CW", "", CASEWORKER),
+        # "Referred to force" is a stage inside in progress: the stage event, then the status
+        ("stage", "with_force", "Referred to force", CASEWORKER),
         ("status", "in_progress", "Referred to force", CASEWORKER),
         ("status", "closed", "Closed — response sent", CASEWORKER),
+        ("stage", "closed", "Closed — response sent", CASEWORKER),
     ]
+    assert stage == "closed"
 
 
 def test_outsider_click_is_refused_and_changes_nothing(bot: RunningBot) -> None:

@@ -225,7 +225,8 @@ def test_cli_poll_once_json(dovecot: Dovecot, sqlite_url: str, monkeypatch: pyte
     result = _cli(dovecot.env(sqlite_url), ["poll", "--once", "--json"])
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     summary = json.loads(result.output)  # type: ignore[attr-defined]
-    assert list(summary) == ["read", "opened", "attached", "automatic", "duplicates", "quarantined"]
+    keys = ["read", "opened", "attached", "automatic", "duplicates", "quarantined", "outgoing"]
+    assert list(summary) == keys
     assert (summary["read"], summary["opened"]) == (1, 1)
 
     result = _cli({"CASEWORK_DATABASE_URL": sqlite_url}, ["poll", "--once"])

@@ -4,6 +4,9 @@ Modelled on bolt-python's ``tests/mock_web_api_server``. Point a ``WebClient`` a
 ``api.base_url``; ``response_url`` and file-upload URLs also land here (``/response/…``,
 ``/upload/…``), so a test can assert on everything the bot sent. ``fail(method, mode, times)``
 makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang.
+
+Files posted in Slack: :meth:`FakeSlackAPI.add_file` registers one; ``files.info`` describes it
+and ``GET`` of its ``url_private`` serves its bytes, but only with the bot token (as Slack does).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class FakeSlackAPI:
     failures: dict[str, _Failure] = field(default_factory=dict)
     hang_seconds: float = 3.0
     socket_url: str = ""  # what apps.connections.open hands out (tests.support.slack_socket)
+    #: files posted in Slack, by id: the ``files.info`` object plus ``"content"`` (bytes)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token: str = "xoxb-test"
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
 
@@ -83,6 +89,35 @@ class FakeSlackAPI:
             time.sleep(0.02)
         raise AssertionError(f"expected {count} call(s) of {method}, saw {[c.method for c in self.calls]}")
 
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        *,
+        mimetype: str = "application/pdf",
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """A file someone posted in Slack; returns the object a ``file_share`` event carries."""
+        url = f"{self.url}/files-pri/T111-{file_id}/{name}"
+        info = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rpartition(".")[2],
+            "size": len(content) if size is None else size,
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+        }
+        self.files[file_id] = {**info, "content": content}
+        return dict(info)
+
+    def uploads(self) -> list[Call]:
+        """The bytes the bot uploaded (``files.getUploadURLExternal``'s URLs)."""
+        with self.lock:
+            return [c for c in self.calls if c.path.startswith("/upload/")]
+
     def next_ts(self) -> str:
         with self.lock:
             self._ts += 1
@@ -122,6 +157,11 @@ class FakeSlackAPI:
             if not self.socket_url:
                 return 200, {}, {"ok": False, "error": "socket_mode_not_enabled"}
             return 200, {}, {"ok": True, "url": self.socket_url}
+        if method == "files.info":
+            found = self.files.get(str(body.get("file")))
+            if found is None:
+                return 200, {}, {"ok": False, "error": "file_not_found"}
+            return 200, {}, {"ok": True, "file": {k: v for k, v in found.items() if k != "content"}}
         if method == "files.getUploadURLExternal":
             return 200, {}, {"ok": True, "upload_url": f"{self.url}/upload/F123", "file_id": "F123"}
         if method == "files.completeUploadExternal":
@@ -172,6 +212,22 @@ def _handler(api: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                 pass
 
         do_PUT = do_POST
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            call = Call(path=path, method=path, body={}, headers=dict(self.headers.items()))
+            with api.lock:
+                api.calls.append(call)
+            found = next((f for f in api.files.values() if urlsplit(f["url_private"]).path == path), None)
+            if found is None or self.headers.get("Authorization") != f"Bearer {api.token}":
+                status, data = (404 if found is None else 403), b"no"
+            else:
+                status, data = 200, found["content"]
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
     return Handler
 

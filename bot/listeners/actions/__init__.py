@@ -1,5 +1,9 @@
 """The controls on a triage message: category, assignee, status, and "link…".
 
+The case file's buttons (letter, attachments, notes, drafts, sign-off, send, stage) are in
+:mod:`bot.listeners.actions.case_file`; the approver's DM buttons in
+:mod:`bot.listeners.actions.signoff`.
+
 Each click is acknowledged at once, checked against the access rules, applied through
 ``store.cases`` with the Slack user as the actor (so the case's history says who did it), and
 the triage message is redrawn in place from the store.
@@ -16,9 +20,10 @@ from slack_sdk import WebClient
 from bot import blocks, triage
 from bot.access import REFUSAL
 from bot.deps import Deps
+from store import lifecycle
 from store.cases import CaseError, assign, get_case, record_event, set_category, set_status
 from store.db import session_scope
-from store.enums import Category, EventKind
+from store.enums import Category, EventKind, Stage
 from store.messages import label_text
 from store.models import Case
 
@@ -52,6 +57,12 @@ def register(app: App, deps: Deps) -> None:
     from bot.listeners.actions import clocks  # the clock's controls (store.clocks)
 
     clocks.register(app, deps)
+
+    from bot.listeners.actions import case_file, signoff
+
+    case_file.register(app, deps)
+    signoff.register(app, deps)
+
     def change(body: dict[str, Any], respond: Respond, client: WebClient, apply: Any) -> None:
         user = body["user"]["id"]
         if not _may_act(deps, user, respond):
@@ -121,9 +132,14 @@ def register(app: App, deps: Deps) -> None:
             if choice not in blocks.STATUS_CHOICES:
                 raise CaseError(f"Unknown status choice {choice!r}.")
             new, note, _label = blocks.STATUS_CHOICES[choice]
-            changed = set_status(
-                session, case=case, status=new, actor=user, note=note, settings=deps.settings
-            )
+            if choice == "referred":  # the stage says so too: with the force for comment
+                changed = lifecycle.move(
+                    session, case=case, to=Stage.WITH_FORCE, actor=user, note=note, settings=deps.settings
+                )
+            else:
+                changed = set_status(
+                    session, case=case, status=new, actor=user, note=note, settings=deps.settings
+                )
             if not changed and note:  # e.g. "Referred to force" on a case already in progress
                 record_event(session, case=case, kind=EventKind.NOTE, actor=user, note=note)
 

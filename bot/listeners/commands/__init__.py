@@ -23,6 +23,8 @@ from bot.ranges import calls_range, summary_range
 from casework.errors import UserError
 from store.cases import CaseError, get_case
 from store.db import session_scope
+from store.enums import EventKind
+from store.lifecycle import record_view
 from store.workdays import calendar
 
 log = logging.getLogger(__name__)
@@ -145,6 +147,7 @@ def case(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: W
                 "Check it, or search with `/casework find TEXT`."
             )
         message = blocks.case_blocks(queries.detail(session, case=found), deps.settings, deps.today())
+        record_view(session, case=found, actor=user, action=EventKind.VIEWED, detail="case view")
     return f"Case {found.reference}", message
 
 

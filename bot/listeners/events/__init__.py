@@ -35,6 +35,10 @@ def home_for(deps: Deps, user: str) -> dict[str, Any]:
 
 
 def register(app: App, deps: Deps) -> None:
+    from bot.listeners.events import thread
+
+    thread.register(app, deps)
+
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":

@@ -1,4 +1,5 @@
-"""The "link to another case or campaign" modal's submission."""
+"""The "link to another case or campaign" modal's submission (the case file's modals are in
+:mod:`bot.listeners.views.case_file`)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def register(app: App, deps: Deps) -> None:
     from bot.listeners.views import clocks  # the clock's controls (store.clocks)
 
     clocks.register(app, deps)
+
+    from bot.listeners.views import case_file
+
+    case_file.register(app, deps)
+
     @app.view("link_case")
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]

@@ -13,7 +13,7 @@ from alembic import op
 import store.types
 
 revision = "0003_calls"
-down_revision = "0001"
+down_revision = "0002_lifecycle"
 branch_labels = None
 depends_on = None
 
