@@ -50,6 +50,7 @@ HELP_LINES = [
     ("due [5]", "cases due within N working days"),
     ("overdue", "cases past their due date"),
     ("find TEXT", "cases by reference, subject or correspondent"),
+    ("hold WMOPC-2013-000123 REASON", "keep a case past its retention period"),
 ]
 
 

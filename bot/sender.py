@@ -15,7 +15,9 @@ Kinds:
   recorded due date (:mod:`bot.deadlines`); skipped with a note when it became moot (the case
   was closed, merged, moved to monitoring, or its due date moved).
 * ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests).
-* ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post.
+* ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post. With
+  ``"case_details": true`` (overdue lists) it is skipped unless the user is a caseworker, as
+  is a ``slack.warning`` DM.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot import deadlines, triage
+from bot.access import Access
 from casework.settings import Settings
 from store.cases import get_case
 from store.db import session_scope
@@ -73,8 +76,11 @@ class OutboxSender:
         *,
         batch: int = 20,
         today: Callable[[], date] | None = None,
+        access: Access | None = None,
     ) -> None:
         self.settings = settings
+        #: case details go by DM to caseworkers only: checked at send time, as people leave teams
+        self.access = access or Access(settings, client)
         self.engine = engine
         self.client = client
         self.batch = batch
@@ -157,6 +163,8 @@ class OutboxSender:
             )
             return {"channel": response["channel"], "ts": response["ts"]}
         if item.kind == "slack.dm":
+            if payload.get("case_details"):
+                self._need_caseworker(payload["user"])
             return self._dm(payload["user"], payload.get("text", ""), payload.get("blocks"))
         raise _Skip(f"unknown kind {item.kind}")
 
@@ -168,7 +176,13 @@ class OutboxSender:
         channel = self.client.conversations_open(users=user)["channel"]["id"]
         return self._post(channel, text, blocks)
 
+    def _need_caseworker(self, user: str) -> None:
+        if not self.access.may_act(user):
+            raise _Skip(f"{user} is not a caseworker: case details are not sent to them")
+
     def _warning(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if "user" in payload:
+            self._need_caseworker(payload["user"])
         with session_scope(self.engine) as session:
             case = get_case(session, payload["reference"])
             reason = deadlines.moot(case, payload)

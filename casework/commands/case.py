@@ -7,7 +7,8 @@ import typer
 from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import get_settings
-from store.cases import deadline, history, require_case, set_category, set_status
+from store.audit import cli_actor, record
+from store.cases import assign, deadline, history, require_case, set_category, set_status
 from store.db import session_scope
 from store.enums import Category, Status
 from store.messages import label_text
@@ -39,6 +40,7 @@ def show(reference: str) -> None:
     settings = get_settings()
     with session_scope(open_store(settings)) as session:
         case = require_case(session, reference)
+        record(session, actor=cli_actor(), action="viewed", case=case, detail="case show")
         due = deadline(case, settings=settings)
         typer.echo(f"{case.reference}  {Category(case.category).label}  {Status(case.status).label}")
         typer.echo(f"subject: {case.subject}")
@@ -88,6 +90,27 @@ def set_status_command(
         case = require_case(session, reference)
         changed = set_status(session, case=case, status=wanted, actor=actor, note=note, settings=settings)
     typer.echo(f"{case.reference} is now {wanted.value}" + ("" if changed else " (unchanged)"))
+
+
+@case_app.command("assign")
+def assign_command(reference: str, user: str) -> None:
+    """Give a case to a caseworker (a Slack user id); only caseworkers may be assigned."""
+    from bot.access import Access, not_assignable
+    from bot.app import web_client
+
+    settings = get_settings()
+    user = user.strip()
+    # user groups in CASEWORK_CASEWORKERS are expanded through Slack, as the bot does
+    refused = not_assignable(Access(settings, web_client(settings)), user)
+    if refused:
+        raise UserError(refused.replace(f"<@{user}>", user))
+    actor = cli_actor()
+    with session_scope(open_store(settings)) as session:
+        case = require_case(session, reference)
+        changed = assign(session, case=case, assignee=user, actor=actor)
+        if changed:
+            record(session, actor=actor, action="changed", case=case, detail=f"assigned to {user}")
+    typer.echo(f"{case.reference} is assigned to {user}" + ("" if changed else " (unchanged)"))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -14,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import get_settings
+from store.audit import cli_actor, record_many
 from store.db import session_scope
 from store.export import EXPORT_FIELDS, export_cases
 from store.imports import ImportRejected, ImportResult, check_calls, check_cases, import_calls, import_cases
@@ -90,10 +93,11 @@ def export_cases_command(
 ) -> None:
     """Every case with its messages' Message-IDs and its participants."""
     engine = open_store(get_settings())
+    shown: list[str] = []
     stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         with session_scope(engine) as session:
-            rows = export_cases(session)
+            rows = _audited(export_cases(session), shown)
             if format is ExportFormat.json:
                 json.dump(list(rows), stream, ensure_ascii=False, indent=1)
                 stream.write("\n")
@@ -108,9 +112,19 @@ def export_cases_command(
                             "participants": " ".join(row["participants"]),
                         }
                     )
+            # participants' addresses are personal data: one ``exported`` row per case written
+            record_many(
+                session, actor=cli_actor(), action="exported", references=shown, detail="export cases"
+            )
     finally:
         if out:
             stream.close()
+
+
+def _audited(rows: Iterator[dict[str, Any]], shown: list[str]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        shown.append(row["reference"])
+        yield row
 
 
 def register(app: typer.Typer) -> None:

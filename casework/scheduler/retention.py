@@ -115,7 +115,7 @@ def run_retention(
     if touched:
         clear_file(engine, touched)
     log.info(
-        "retention: %d case(s) due (%d held); deleted %d automatic, %d quarantined message(s), %d audit row(s)",
+        "retention: %d case(s) due (%d held); deleted %d automatic, %d quarantined mail, %d audit row(s)",
         result.due,
         result.held,
         result.mail.automatic,
