@@ -1,7 +1,10 @@
-"""One retention run: anonymise the cases due, purge old mail and audit rows, clear the file.
+"""One retention run or erasure, start to finish: remove, retrain, clear the file.
 
 Shared by ``casework retention apply`` and the managers' *Confirm anonymisation* button, so
-both do exactly the same, and both only after a person has seen the list (:func:`review`).
+both do exactly the same, and both only after a person has seen the list (:func:`review`);
+``casework person erase`` uses :func:`erase`. When classifier labels went, the classifier's
+stored models still hold word counts learned from their text, so the model is retrained from
+the labels left and every older snapshot is deleted (:func:`forget_in_models`).
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, func, select
+from sqlmodel import Session, col
 
 from casework.settings import Settings
 from store import audit
-from store.anonymise import Removal, anonymise_cases, clear_file
+from store.anonymise import Removal, anonymise_cases, clear_file, erase_person
 from store.db import session_scope
+from store.models import ClassifierLabel, ClassifierModel
 from store.retention import Due, MailPurge, purge_mail, review
 
 
@@ -56,6 +61,8 @@ def apply_retention(engine: Engine, settings: Settings, *, as_of: date, actor: s
             quarantine_days=settings.quarantine_retention_days,
         )
         run.audit_rows_deleted = audit.purge(session, days=settings.audit_retention_days)
+        if removal.rows.get("classifier_labels") and forget_in_models(session, settings):
+            removal.tables.add("classifier_models")
     touched = set(removal.tables)
     if run.mail.automatic:
         touched |= {"messages", "attachments", "fingerprint_bands", "classifier_labels"}
@@ -66,3 +73,30 @@ def apply_retention(engine: Engine, settings: Settings, *, as_of: date, actor: s
     if touched:
         run.cleared = clear_file(engine, touched)
     return run
+
+
+def forget_in_models(session: Session, settings: Settings) -> bool:
+    """Retrain from the labels left and delete every older model; True when any model went."""
+    old = list(session.execute(select(col(ClassifierModel.id))).scalars())
+    if not old:
+        return False
+    left = session.execute(select(func.count()).select_from(ClassifierLabel)).scalar_one()
+    if left:
+        try:
+            from intake.classify.learning import retrain
+        except ImportError:  # no classifier on this installation: nothing learned to keep
+            pass
+        else:
+            retrain(session, settings, force=True)
+    session.execute(delete(ClassifierModel).where(col(ClassifierModel.id).in_(old)))
+    return True
+
+
+def erase(engine: Engine, settings: Settings, *, email: str, actor: str) -> Removal:
+    """Erase one person (:func:`store.anonymise.erase_person`), then clear the file."""
+    with session_scope(engine) as session:
+        removal = erase_person(session, email=email, actor=actor)
+        if removal.rows.get("classifier_labels") and forget_in_models(session, settings):
+            removal.tables.add("classifier_models")
+    clear_file(engine, removal.tables | {"correspondents"})
+    return removal

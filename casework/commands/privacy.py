@@ -17,11 +17,11 @@ from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import get_settings
 from store import audit
-from store.anonymise import cases_of_person, clear_file, erase_person, find_person
+from store.anonymise import cases_of_person, find_person
 from store.cases import require_case
 from store.db import session_scope
 from store.retention import hold, release, review
-from store.retention_run import apply_retention
+from store.retention_run import apply_retention, erase
 from store.subject_access import collect, write
 from store.workdays import LONDON
 
@@ -122,7 +122,7 @@ def apply_command(
 @retention_app.command("hold")
 def hold_command(
     reference: str,
-    reason: str = typer.Option(..., "--reason", help="why the case is kept (e.g. civil claim pending)"),
+    reason: str = typer.Option("", "--reason", help="why the case is kept (e.g. civil claim pending)"),
 ) -> None:
     """Keep a case past its retention period; `retention apply` skips it."""
     actor = audit.cli_actor()
@@ -185,9 +185,7 @@ def person_erase(
             f"Erasing cannot be undone: {person.email} is on {len(alone)} case(s) of their own (anonymised "
             f"whole) and {len(shared)} shared with others (only their part removed). Run again with --yes."
         )
-    with session_scope(engine) as session:
-        removal = erase_person(session, email=email, actor=audit.cli_actor())
-    clear_file(engine, removal.tables | {"correspondents", "messages", "outbox", "quarantine"})
+    removal = erase(engine, settings, email=email, actor=audit.cli_actor())
     typer.echo(
         f"Erased: {len(removal.cases)} case(s) anonymised, removed from {len(removal.left)} shared case(s); "
         f"{sum(removal.rows.values())} row(s) deleted or cleared."
