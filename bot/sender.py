@@ -181,13 +181,13 @@ class OutboxSender:
             raise _Skip(f"{user} is not a caseworker: case details are not sent to them")
 
     def _warning(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if "user" in payload:
-            self._need_caseworker(payload["user"])
         with session_scope(self.engine) as session:
             case = get_case(session, payload["reference"])
             reason = deadlines.moot(case, payload)
             if reason:
                 raise _Skip(reason)
+            if "user" in payload:
+                self._need_caseworker(payload["user"])
             assert case is not None
             text, blocks = deadlines.message(
                 session, case, payload, settings=self.settings, today=self.today()
