@@ -31,6 +31,7 @@ from store.models import (
     Message,
     OutboxItem,
 )
+from store.outbox import enqueue
 from store.personal_data import Holder, Person, holders, messages_of_person
 from store.types import utcnow
 
@@ -165,6 +166,7 @@ def anonymise_cases(
     people = _correspondents_of(session, ids)
     now = utcnow()
     references: list[str] = []
+    posted: list[str] = []
     for chunk in _chunks(ids):
         counts = dict(
             session.execute(
@@ -173,10 +175,14 @@ def anonymise_cases(
                 .group_by(col(CaseParticipant.case_id))
             ).all()
         )
-        for pk, reference in session.execute(
-            select(col(Case.id), col(Case.reference)).where(col(Case.id).in_(chunk)).order_by(col(Case.id))
+        for pk, reference, ts in session.execute(
+            select(col(Case.id), col(Case.reference), col(Case.slack_ts))
+            .where(col(Case.id).in_(chunk))
+            .order_by(col(Case.id))
         ).all():
             references.append(reference)
+            if ts:
+                posted.append(reference)
             session.add(
                 AnonymisedCase(case_id=pk, at=now, reason=reason, participant_count=int(counts.get(pk, 0)))
             )
@@ -188,6 +194,8 @@ def anonymise_cases(
             _apply(session, holder, holder.of_cases(chunk), holder.scrub, removal)
     _scrub_outbox_mentions(session, references, removal)
     drop_unused_correspondents(session, people, removal)
+    for reference in posted:  # redraw the triage post from the anonymised case (Slack's own copy)
+        enqueue(session, key=f"anonymised:{reference}", kind="slack.triage", payload={"reference": reference})
     for reference in references:
         audit.record(session, actor=actor, action=action, case=reference, detail=reason, at=now)
     removal.cases = references

@@ -272,6 +272,7 @@ def test_the_monthly_retention_dm_and_its_buttons(bot: RunningBot) -> None:
         set_status(
             session, case=case, status="closed", actor=CASEWORKER, at=datetime(2013, 3, 20, tzinfo=UTC)
         )
+        case.slack_channel, case.slack_ts = TRIAGE, "1700000000.000001"  # its triage post
     now = datetime(2026, 12, 2, 9, tzinfo=UTC)
     for _ in range(2):  # once a month, however often it runs
         run_retention(bot.engine, bot.settings, now=now, managers=[MANAGER])
@@ -295,3 +296,7 @@ def test_the_monthly_retention_dm_and_its_buttons(bot: RunningBot) -> None:
             session.execute(select(AuditEntry).where(col(AuditEntry.action) == "anonymised")).scalars().all()
         )
     assert [(a.actor, a.case_reference) for a in trail] == [(MANAGER, ref)]
+    # the triage post in Slack is redrawn from the anonymised case
+    OutboxSender(bot.settings, bot.engine, bot.client).drain_once()
+    [update] = [c for c in bot.api.of("chat.update") if c.body["ts"] == "1700000000.000001"]
+    assert SUBJECT not in json.dumps(update.body) and ref in update.body["text"]
