@@ -14,6 +14,7 @@ overwritten; :func:`clear_file` rewrites them away: SQLite gets ``VACUUM`` and a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -118,17 +119,31 @@ def drop_unused_correspondents(session: Session, candidates: Iterable[int], remo
             removal.tables.add("correspondents")
 
 
+#: what a case reference looks like in a message's text (``WMOPC-2013-000123``)
+_REFERENCE = re.compile(r"[A-Z0-9]+-\d{4}-\d{4,}")
+
+
 def _scrub_outbox_mentions(session: Session, references: Sequence[str], removal: Removal) -> None:
-    """Lists (overdue, digests) name many cases and belong to none: clear those naming these."""
+    """Lists (overdue, digests) name many cases and belong to none: clear those naming these.
+
+    One pass over such rows, a page at a time, matching the references each one names against
+    the set, so a run over many cases reads the outbox once rather than once per case.
+    """
+    wanted = set(references)
     now = utcnow()
-    for reference in references:
-        rows = session.execute(
-            select(OutboxItem).where(
-                col(OutboxItem.case_id).is_(None),
-                type_coerce(col(OutboxItem.payload), Text).contains(reference),
-            )
-        ).scalars()
-        for row in rows:
+    last = 0
+    while True:
+        page = session.execute(
+            select(col(OutboxItem.id), type_coerce(col(OutboxItem.payload), Text))
+            .where(col(OutboxItem.case_id).is_(None), col(OutboxItem.id) > last)
+            .order_by(col(OutboxItem.id))
+            .limit(1000)
+        ).all()
+        if not page:
+            return
+        last = page[-1][0]
+        hits = [pk for pk, payload in page if payload and wanted.intersection(_REFERENCE.findall(payload))]
+        for row in session.execute(select(OutboxItem).where(col(OutboxItem.id).in_(hits))).scalars():
             row.payload = REMOVED
             if row.sent_at is None:  # never send a list that named a removed case
                 row.sent_at = now

@@ -102,12 +102,17 @@ def review(session: Session, *, schedule: dict[str, str], as_of: date, limit: in
     """Closed, not yet anonymised cases whose period has ended by ``as_of``, oldest closure first."""
     named = [c for c in schedule if c != "default"]
     default = period_for(schedule, "")
-    # one range per category on the closure-date index, instead of date arithmetic per row
+    # one range per category on the closure-date index, instead of date arithmetic per row; the
+    # bound is three days loose (month ends), and each row found is then checked exactly
+    slack = timedelta(days=3)
     ranges = [
-        (col(Case.category) == category) & (col(Case.closed_on) <= subtract_period(as_of, schedule[category]))
+        (col(Case.category) == category)
+        & (col(Case.closed_on) <= subtract_period(as_of, schedule[category]) + slack)
         for category in named
     ]
-    ranges.append(col(Case.category).not_in(named) & (col(Case.closed_on) <= subtract_period(as_of, default)))
+    ranges.append(
+        col(Case.category).not_in(named) & (col(Case.closed_on) <= subtract_period(as_of, default) + slack)
+    )
     anonymised = exists().where(col(AnonymisedCase.case_id) == col(Case.id))
     stmt = (
         select(
@@ -126,7 +131,9 @@ def review(session: Session, *, schedule: dict[str, str], as_of: date, limit: in
     found = []
     for pk, reference, category, closed_on, held in session.execute(stmt).all():
         period = period_for(schedule, category)
-        found.append(Due(pk, reference, category, closed_on, period, add_period(closed_on, period), held))
+        expired_on = add_period(closed_on, period)
+        if expired_on <= as_of:
+            found.append(Due(pk, reference, category, closed_on, period, expired_on, held))
     return found
 
 
@@ -172,6 +179,14 @@ def purge_mail(
         col(Message.received_at) < now - timedelta(days=automatic_days),
     )
     ids = list(session.execute(old_automatic).scalars())
+    senders = {
+        pk
+        for start in range(0, len(ids), 500)
+        for pk in session.execute(
+            select(col(Message.correspondent_id)).where(col(Message.id).in_(ids[start : start + 500]))
+        ).scalars()
+        if pk is not None
+    }
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         for model, column in (
@@ -181,6 +196,10 @@ def purge_mail(
         ):
             session.execute(delete(model).where(column.in_(chunk)))
         session.execute(delete(Message).where(col(Message.id).in_(chunk)))
+    if senders:  # an out-of-office sender known for nothing else goes with their mail
+        from store.anonymise import Removal, drop_unused_correspondents
+
+        drop_unused_correspondents(session, senders, Removal())
     result = session.execute(
         delete(QuarantinedMessage).where(
             col(QuarantinedMessage.created_at) < now - timedelta(days=quarantine_days)
