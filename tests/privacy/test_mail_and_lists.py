@@ -110,3 +110,21 @@ def test_periods(closed: date, period: str, due: date) -> None:
 def test_bad_periods_say_how_to_write_one(bad: str) -> None:
     with pytest.raises(ValueError, match="N followed by d, m or y"):
         parse_period(bad, key="foi")
+
+
+def test_review_at_a_month_end(engine: Engine, settings: Settings) -> None:
+    from store.cases import set_status
+    from store.retention import review
+
+    ref = make_case(engine, settings, received=datetime(2013, 1, 2, 10, tzinfo=UTC))
+    with session_scope(engine) as session:
+        case = get_case(session, ref)
+        assert case is not None
+        set_status(
+            session, case=case, status="closed", actor="U_CW", at=datetime(2013, 1, 31, 12, tzinfo=UTC)
+        )
+    schedule = {"default": "1m"}
+    with session_scope(engine) as session:
+        assert review(session, schedule=schedule, as_of=date(2013, 2, 27)) == []
+        [due] = review(session, schedule=schedule, as_of=date(2013, 2, 28))
+    assert due.reference == ref and due.expired_on == date(2013, 2, 28)
