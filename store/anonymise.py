@@ -99,19 +99,23 @@ def _correspondents_of(session: Session, ids: Sequence[int]) -> set[int]:
     return found
 
 
-def _still_used(session: Session, pk: int) -> bool:
+def _used(session: Session, candidates: Sequence[int]) -> set[int]:
+    """Those of ``candidates`` some registered column still refers to (a page of queries per table)."""
+    used: set[int] = set()
     for holder in holders():
         if holder.correspondent is None:
             continue
         column = holder.model.__table__.c[holder.correspondent]  # type: ignore[attr-defined]
-        if session.execute(select(column).where(column == pk).limit(1)).first() is not None:
-            return True
-    return False
+        for chunk in _chunks(candidates):
+            used.update(session.execute(select(column).where(column.in_(chunk)).distinct()).scalars())
+    return used
 
 
 def drop_unused_correspondents(session: Session, candidates: Iterable[int], removal: Removal) -> None:
     """Delete the correspondents among ``candidates`` that nothing refers to any more."""
-    unused = [pk for pk in sorted(candidates) if not _still_used(session, pk)]
+    wanted = sorted(set(candidates))
+    used = _used(session, wanted)
+    unused = [pk for pk in wanted if pk not in used]
     for chunk in _chunks(unused):
         result = session.execute(delete(Correspondent).where(col(Correspondent.id).in_(chunk)))
         if result.rowcount:  # type: ignore[attr-defined]
