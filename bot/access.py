@@ -92,3 +92,28 @@ class Access:
     def members(self, entry: str) -> list[str]:
         """The users an access entry names: itself, or a user group's members (``S…``)."""
         return sorted(self._members(entry)) if entry.startswith("S") else [entry]
+    def people(self, entries: list[str]) -> list[str]:
+        """The user IDs ``entries`` name, user groups expanded (for DMs to every manager)."""
+        found: list[str] = []
+        for entry in entries:
+            for user in sorted(self._members(entry)) if entry.startswith("S") else [entry]:
+                if user not in found:
+                    found.append(user)
+        return found
+
+    def managers(self) -> list[str]:
+        return self.people(self._managers)
+
+
+def not_assignable(access: Access, user: str | None) -> str | None:
+    """Why ``user`` may not be given a case (None: they may). Only caseworkers are assigned,
+    because the assignee is sent the case's details (deadline warnings, overdue lists) by DM."""
+    if user is None:
+        return None
+    if not access.may_act(user):
+        return (
+            f"<@{user}> is not in the casework team, so cannot be assigned a case: the assignee "
+            "gets the case's details by DM. Pick a caseworker, or ask the casework manager to add "
+            "them to CASEWORK_CASEWORKERS."
+        )
+    return None

@@ -52,6 +52,7 @@ HELP_LINES = [
     ("due [5]", "cases due within N working days"),
     ("overdue", "cases past their due date"),
     ("find TEXT", "cases by reference, subject or correspondent"),
+    ("hold WMOPC-2013-000123 REASON", "keep a case past its retention period"),
 ]
 
 
@@ -222,16 +223,32 @@ def triage_controls(case: Case) -> dict[str, Any]:
         "text": {"type": "plain_text", "text": "Link to case or campaign…"},
         "value": case.reference,
     }
+    details_button = {
+        "type": "button",
+        "action_id": "case_details",
+        "text": {"type": "plain_text", "text": "Show details"},
+        "value": case.reference,
+    }
     return {
         "type": "actions",
         "block_id": f"triage:{case.reference}",
-        "elements": [category_select, assign_select, status_select, link_button],
+        "elements": [category_select, assign_select, status_select, link_button, details_button],
     }
 
 
-def triage_message(detail: CaseDetail, settings: Settings, today: date) -> tuple[str, Blocks]:
-    """The triage post for a new case: (notification text, blocks)."""
+def triage_message(
+    detail: CaseDetail, settings: Settings, today: date, *, level: str = "full"
+) -> tuple[str, Blocks]:
+    """The triage post for a new case: (notification text, blocks).
+
+    ``level`` is what the channel may carry (:mod:`store.channels`): ``minimal`` shows the
+    reference, category, confidence, due date and assignee; ``subject`` adds the subject;
+    ``full`` adds the sender, the first lines and the classifier's reasons. Caseworkers get the
+    rest with the *Show details* button, ephemerally.
+    """
     case = detail.case
+    if level != "full":
+        return _triage_minimal(detail, settings, today, with_subject=level == "subject")
     subject = mrkdwn(case.subject, limit=250, one_line=True) or "_(no subject)_"
     flag = " :warning: needs triage" if case.needs_triage else ""
     status = status_label(case.status)
@@ -352,6 +369,33 @@ def case_file_actions(case: Case, settings: Settings) -> dict[str, Any]:
             }
         )
     return {"type": "actions", "block_id": f"{CASE_FILE_BLOCK}{ref}", "elements": elements}
+def _triage_minimal(
+    detail: CaseDetail, settings: Settings, today: date, *, with_subject: bool
+) -> tuple[str, Blocks]:
+    case = detail.case
+    confidence = f" ({case.confidence:.0%} sure)" if case.confidence is not None else ""
+    flag = " :warning: needs triage" if case.needs_triage else ""
+    link = f"\n*Linked to:* {entities(detail.linked)}" if detail.linked else ""
+    blocks = [header(f"New case {case.reference}")]
+    if with_subject:
+        blocks.append(
+            section(f"*Subject:* {mrkdwn(case.subject, limit=250, one_line=True) or '_(no subject)_'}")
+        )
+    blocks += [
+        section(f"*Category:* *{category_label(case.category)}*{confidence}{flag}"),
+        section(
+            f"*Due:* {day(case.due_on)} ({days_left_text(case, settings, today)})\n"
+            f"*Status:* {status_label(case.status)}{stage_suffix(case)}"
+            f"   *Assigned:* {user(case.assignee)}{link}"
+        ),
+        triage_controls(case),
+        *clock_blocks.clock_actions(case),
+        case_file_actions(case, settings),
+        # the names of files waiting for the reply are the letter's own words: full posts only
+        context(f"Received {day(case.received_on)} · *Show details* or `/casework case {case.reference}`"),
+    ]
+    text = f"New case {case.reference}: {category_label(case.category)}, due {day(case.due_on)}"
+    return text, validated(blocks)
 
 
 # --- one case ------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from typing import Any
 from sqlmodel import Session
 
 from casework.scheduler.lines import CaseRow, case_lines
-from casework.scheduler.messages import CaseLine, warning_message
+from casework.scheduler.messages import CaseLine, warning_message, without_subjects
 from casework.settings import Settings
+from store.channels import shows_subject
 from store.enums import Status
 from store.models import Case
 from store.workdays import calendar
@@ -67,7 +68,10 @@ def message(
         recorded_due(payload),
     )
     lines = case_lines(session, [row], today=today, cal=calendar(settings.closure_dates))
-    return warning_message(lines[case.id])
+    line = lines[case.id]
+    if "channel" in payload and not shows_subject(session, settings=settings, channel=payload["channel"]):
+        [line] = without_subjects([line])
+    return warning_message(line)
 
 
 def example() -> dict[str, Any]:

@@ -160,9 +160,11 @@ def messages() -> dict[str, Any]:
     settings = _settings()
     detail = sample_detail()
     text, triage = blocks.triage_message(detail, settings, TODAY)
+    minimal_text, minimal = blocks.triage_message(detail, settings, TODAY, level="minimal")
     mine = CaseList(cases=[detail.case], total=1)
     return {
         "triage-message.json": {"text": text, "blocks": triage},
+        "triage-message-minimal.json": {"text": minimal_text, "blocks": minimal},
         "case-view.json": {"blocks": blocks.case_blocks(detail, settings, TODAY)},
         "summary.json": {
             "blocks": blocks.summary_blocks(

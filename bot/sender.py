@@ -25,6 +25,10 @@ Kinds:
 * ``slack.close_prompt`` ``{"reference", "message_pk", "sent_on"}`` — a reply the office sent
   from its own mail: a reply in the case's triage thread with a one-click *Close — response
   sent on DATE* (``close_on_response``). Skipped when the case is closed already.
+* ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests).
+* ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post. With
+  ``"case_details": true`` (overdue lists) it is skipped unless the user is a caseworker, as
+  is a ``slack.warning`` DM.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot import case_file, deadlines, triage
+from bot.access import Access
 from bot.escape import mrkdwn
 from casework.settings import Settings
 from store.cases import get_case
@@ -92,8 +97,11 @@ class OutboxSender:
         *,
         batch: int = 20,
         today: Callable[[], date] | None = None,
+        access: Access | None = None,
     ) -> None:
         self.settings = settings
+        #: case details go by DM to caseworkers only: checked at send time, as people leave teams
+        self.access = access or Access(settings, client)
         self.engine = engine
         self.client = client
         self.batch = batch
@@ -178,6 +186,8 @@ class OutboxSender:
             )
             return {"channel": response["channel"], "ts": response["ts"]}
         if item.kind == "slack.dm":
+            if payload.get("case_details"):
+                self._need_caseworker(payload["user"])
             return self._dm(payload["user"], payload.get("text", ""), payload.get("blocks"))
         if item.kind == "slack.signoff":
             return self._signoff(payload)
@@ -197,12 +207,18 @@ class OutboxSender:
         channel = self.client.conversations_open(users=user)["channel"]["id"]
         return self._post(channel, text, blocks)
 
+    def _need_caseworker(self, user: str) -> None:
+        if not self.access.may_act(user):
+            raise _Skip(f"{user} is not a caseworker: case details are not sent to them")
+
     def _warning(self, payload: dict[str, Any]) -> dict[str, Any]:
         with session_scope(self.engine) as session:
             case = get_case(session, payload["reference"])
             reason = deadlines.moot(case, payload)
             if reason:
                 raise _Skip(reason)
+            if "user" in payload:
+                self._need_caseworker(payload["user"])
             assert case is not None
             text, blocks = deadlines.message(
                 session, case, payload, settings=self.settings, today=self.today()

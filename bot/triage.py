@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from bot import blocks, queries
 from casework.settings import Settings
 from store.cases import get_case
+from store.channels import detail_for
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,9 @@ def render(
     case = get_case(session, reference)
     if case is None:
         return None
-    return blocks.triage_message(queries.detail(session, case=case), settings, today)
+    # the channel it is (or will be) in decides how much it shows: minimal unless checked safe
+    level = detail_for(session, settings=settings, channel=case.slack_channel or settings.triage_channel)
+    return blocks.triage_message(queries.detail(session, case=case), settings, today, level=level)
 
 
 def refresh(

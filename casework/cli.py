@@ -11,6 +11,7 @@ import logging
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from casework.commands import ALL
 from casework.errors import UserError
@@ -33,6 +34,11 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, standalone_mode=False)
     except (UserError, CaseError) as err:
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except ValidationError as err:  # a bad CASEWORK_* value: say which, without a traceback
+        names = ["CASEWORK_" + "_".join(map(str, e["loc"])).upper() for e in err.errors()]
+        problems = "; ".join(f"{name}: {e['msg']}" for name, e in zip(names, err.errors(), strict=True))
+        typer.secho(f"error: the settings are not valid: {problems}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except typer.Abort:
         typer.echo("Aborted.", err=True)

@@ -154,6 +154,16 @@ class Settings(BaseSettings):
     weekly_summary_time: time = time(9, 0)
     retrain_time: time = time(2, 30)
 
+    # --- personal data (docs/data-protection.md) ------------------------------------------
+    #: what a post to the triage or alerts channel shows; more than "minimal" only while the
+    #: channel passes the privacy check (private, not shared outside, caseworkers only)
+    channel_detail: Literal["minimal", "subject", "full"] = "minimal"
+    #: category → period after closure before a case is anonymised ("6y", "18m", "90d")
+    retention: dict[str, str] = Field(default_factory=lambda: {"default": "6y"})
+    automatic_retention_days: int = 90
+    quarantine_retention_days: int = 90
+    audit_retention_days: int = 2190
+
     _split = field_validator(
         "closure_days",
         "extra_holidays",
@@ -167,6 +177,16 @@ class Settings(BaseSettings):
         "signoff_categories",
         mode="before",
     )(_split_list)
+
+    @field_validator("retention")
+    @classmethod
+    def _check_retention(cls, value: dict[str, str]) -> dict[str, str]:
+        """Periods are ``N`` then ``d``, ``m`` or ``y``; ``default`` covers unnamed categories."""
+        from store.retention import parse_period
+
+        for key, period in value.items():
+            parse_period(period, key=key)
+        return {"default": "6y", **value}
 
     @field_validator("database_url")
     @classmethod

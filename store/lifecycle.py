@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from casework.errors import UserError
 from casework.settings import Settings
+from store import audit
 from store.cases import CaseError, record_event, redate_closure, set_status
 from store.enums import Category, DraftState, EventKind, Stage, Status
 from store.models import Case, CaseFile, Correspondent, Draft, Message, Note
@@ -237,12 +238,18 @@ VIEW_ACTIONS = (EventKind.VIEWED, EventKind.MESSAGE_READ, EventKind.ATTACHMENT_D
 def record_view(
     session: Session, *, case: Case, actor: str, action: EventKind | str, detail: str = ""
 ) -> None:
-    """Write a read of the case file (the case view, a letter, an attachment) to its log."""
+    """Write a read of the case file (the case view, a letter, an attachment) to its log and to
+    the audit trail (:mod:`store.audit`). ``detail`` names what was read by its id, never by
+    its content: it goes into the audit, which keeps no personal data."""
     kind = EventKind(action)
     if kind not in VIEW_ACTIONS:
         raise LifecycleError(f"{action!r} is not a read of the case file.")
     record_event(session, case=case, kind=kind, actor=actor, new=detail[:200] or None)
-    session.flush()
+    audit.record(session, actor=actor, action=kind.value, case=case, detail=_audit_detail(detail))
+
+
+def _audit_detail(detail: str) -> str:
+    return f"slack: {detail}" if detail else "slack"
 
 
 # --- response templates and drafts -----------------------------------------------------------

@@ -387,3 +387,58 @@ class CaseFile(SQLModel, table=True):
     slack_file_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     message_pk: int | None = Field(default=None, foreign_key="messages.id")
+# --- personal data: audit, retention, channel checks (issue 12) ----------------------------
+
+
+class AuditEntry(SQLModel, table=True):
+    """One look at or change to personal data: who, what, which case; never the data itself.
+
+    ``actor`` is a Slack user id or ``cli:<os user>``; ``detail`` holds only references, user
+    ids, counts and command names (see :mod:`store.audit`), so the trail can outlive the cases.
+    """
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_case_at", "case_reference", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    actor: str = Field(max_length=100, index=True)
+    action: str = Field(max_length=32)
+    case_reference: str | None = Field(default=None, max_length=40)
+    detail: str = Field(default="", max_length=500)
+
+
+class RetentionHold(SQLModel, table=True):
+    """A case kept past its retention period (a complaint in litigation, say), and why."""
+
+    __tablename__ = "retention_holds"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    reason: str = Field(max_length=1000)
+    actor: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AnonymisedCase(SQLModel, table=True):
+    """A case whose personal data was removed: when, why, and the participant count it had."""
+
+    __tablename__ = "anonymised_cases"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    #: "retention" (the schedule) or "erasure" (a person's request)
+    reason: str = Field(max_length=32)
+    participant_count: int = 0
+
+
+class ChannelCheck(SQLModel, table=True):
+    """The last check of a Slack channel: how much detail its posts may carry, and why not more."""
+
+    __tablename__ = "channel_checks"
+    channel: str = Field(primary_key=True, max_length=64)
+    #: the detail posts use now: the configured one when the check passed, else "minimal"
+    detail: str = Field(max_length=16)
+    passed: bool = False
+    reason: str = Field(default="", max_length=1000)
+    checked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    #: when the current run of failures began (the managers are told once per run)
+    failing_since: datetime | None = _ts()

@@ -10,10 +10,11 @@ from casework.commands import (
     demo,
     intake,
     poll,
+    privacy,
     report,
     scheduler,
     serve,
     stats,
 )
 
-ALL = (db, demo, data, calls, stats, case, clocks, classify, intake, poll, serve, scheduler, report)
+ALL = (db, demo, data, calls, stats, case, clocks, classify, intake, poll, serve, scheduler, report, privacy)

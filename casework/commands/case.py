@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import mimetypes
 from pathlib import Path
@@ -15,7 +14,8 @@ from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import get_settings
 from store import lifecycle
-from store.cases import deadline, history, require_case, set_category, set_status
+from store.audit import cli_actor, record
+from store.cases import assign, deadline, history, require_case, set_category, set_status
 from store.db import session_scope
 from store.enums import Category, Stage, Status
 from store.messages import label_text
@@ -53,6 +53,7 @@ def show(
     settings = get_settings()
     with session_scope(open_store(settings)) as session:
         case = require_case(session, reference)
+        record(session, actor=cli_actor(), action="viewed", case=case, detail="case show")
         if as_json:
             typer.echo(json.dumps(case_file(session, case), ensure_ascii=False, indent=2))
             return
@@ -166,7 +167,7 @@ def case_file(session: Session, case: Case) -> dict[str, Any]:
 
 
 def _actor(actor: str | None) -> str:
-    return actor or f"cli:{getpass.getuser()}"
+    return actor or cli_actor()
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -354,6 +355,25 @@ def respond_command(
             break
     kind = "final reply" if final else "holding reply"
     typer.echo(f"{reference}: {kind} queued to {count} recipient(s); {delivered} email(s) sent now")
+@case_app.command("assign")
+def assign_command(reference: str, user: str) -> None:
+    """Give a case to a caseworker (a Slack user id); only caseworkers may be assigned."""
+    from bot.access import Access, not_assignable
+    from bot.app import web_client
+
+    settings = get_settings()
+    user = user.strip()
+    # user groups in CASEWORK_CASEWORKERS are expanded through Slack, as the bot does
+    refused = not_assignable(Access(settings, web_client(settings)), user)
+    if refused:
+        raise UserError(refused.replace(f"<@{user}>", user))
+    actor = cli_actor()
+    with session_scope(open_store(settings)) as session:
+        case = require_case(session, reference)
+        changed = assign(session, case=case, assignee=user, actor=actor)
+        if changed:
+            record(session, actor=actor, action="changed", case=case, detail=f"assigned to {user}")
+    typer.echo(f"{case.reference} is assigned to {user}" + ("" if changed else " (unchanged)"))
 
 
 def register(app: typer.Typer) -> None:

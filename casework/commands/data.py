@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -15,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import Settings, get_settings
+from store.audit import cli_actor, record_many
 from store.calls.base import Context
 from store.db import session_scope
 from store.export import EXPORT_FIELDS, export_cases
@@ -156,10 +159,11 @@ def export_cases_command(
 ) -> None:
     """Every case with its messages' Message-IDs and its participants."""
     engine = open_store(get_settings())
+    shown: list[str] = []
     stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         with session_scope(engine) as session:
-            rows = export_cases(session, settings=get_settings())
+            rows = _audited(export_cases(session, settings=get_settings()), shown)
             if format is ExportFormat.json:
                 json.dump(list(rows), stream, ensure_ascii=False, indent=1)
                 stream.write("\n")
@@ -174,9 +178,19 @@ def export_cases_command(
                             "participants": " ".join(row["participants"]),
                         }
                     )
+            # participants' addresses are personal data: one ``exported`` row per case written
+            record_many(
+                session, actor=cli_actor(), action="exported", references=shown, detail="export cases"
+            )
     finally:
         if out:
             stream.close()
+
+
+def _audited(rows: Iterator[dict[str, Any]], shown: list[str]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        shown.append(row["reference"])
+        yield row
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from intake import quarantine as quarantine_store
 from intake.pipeline import Pipeline
 from intake.sources import batched
 from intake.sources.files import open_local
+from store import audit
 
 quarantine_app = typer.Typer(
     help="Messages intake could not log, held with the reason.", no_args_is_help=True
@@ -85,6 +86,11 @@ def quarantine_list(
     engine = open_store(get_settings())
     with Session(engine) as session:
         rows = quarantine_store.held(session, include_resolved=include_resolved)
+        # the reasons can quote a sender's address: the look is recorded, not what was seen
+        audit.record(
+            session, actor=audit.cli_actor(), action="viewed", detail=f"quarantine list, {len(rows)} held"
+        )
+        session.commit()
     if as_json:
         typer.echo(json.dumps([row.as_dict() for row in rows]))
         return

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from casework.scheduler.lines import case_lines, unclosed_rows
-from casework.scheduler.messages import digest_message
+from casework.scheduler.messages import digest_message, without_subjects
 from casework.scheduler.record import Row, record
 from casework.settings import Settings
+from store.channels import shows_subject
 from store.db import session_scope
 from store.enums import Status
 from store.models import Case
@@ -83,10 +84,12 @@ def run_digest(engine: Engine, settings: Settings, *, now: datetime) -> DigestRe
             ("Awaiting triage (low confidence)", triage),
         ]
         result.counts = {title: len(group) for title, group in sections}
+        channel = settings.alerts_channel
+        if not shows_subject(session, settings=settings, channel=channel):
+            lines = dict(zip(lines, without_subjects(lines.values()), strict=True))
         text, blocks = digest_message(
             today, [(title, [lines[r.id] for r in group[:30]], len(group)) for title, group in sections]
         )
-        channel = settings.alerts_channel
         row = Row(
             key=f"digest:{today.isoformat()}:channel:{channel}",
             kind="slack.post",

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -60,6 +61,28 @@ def digest_job(settings: Settings, engine: Engine, now: datetime) -> object:
 
 def weekly_job(settings: Settings, engine: Engine, now: datetime) -> object:
     return run_weekly(engine, settings, now=now)
+
+
+def _slack(settings: Settings) -> tuple[Any, Any]:
+    from bot.access import Access
+    from bot.app import web_client
+
+    client = web_client(settings)
+    return client, Access(settings, client)
+
+
+def channel_check_job(settings: Settings, engine: Engine, now: datetime) -> object:
+    from bot.channels import run_checks
+
+    client, access = _slack(settings)
+    return run_checks(settings, engine, client, access, now=now)
+
+
+def retention_job(settings: Settings, engine: Engine, now: datetime) -> object:
+    from casework.scheduler.retention import run_retention
+
+    _client, access = _slack(settings)
+    return run_retention(engine, settings, now=now, managers=access.managers())
 
 
 def new_labels(engine: Engine) -> int:
@@ -142,6 +165,27 @@ def job_table(settings: Settings) -> list[JobSpec]:
             _cron_days(settings.retrain_time, "*"),
         ),
     ]
+    table.append(
+        JobSpec(
+            "retention",
+            "Delete old automatic, quarantined mail and audit rows; monthly, tell managers what is due",
+            f"working days at {at:%H:%M}; the managers' DM once a month",
+            retention_job,
+            _cron_days(at),
+            catch_up=True,
+        )
+    )
+    if settings.channel_detail != "minimal":
+        table.append(
+            JobSpec(
+                "channel-check",
+                "Check the triage and alerts channels are private and caseworkers only",
+                "hourly, and at start-up",
+                channel_check_job,
+                IntervalTrigger(hours=1, timezone=LONDON),
+                catch_up=True,
+            )
+        )
     if settings.imap_enabled and not settings.imap_idle:
         table.append(
             JobSpec(

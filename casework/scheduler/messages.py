@@ -12,7 +12,7 @@ can neither mention anyone nor make a link.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -54,6 +54,8 @@ class CaseLine:
     due_on: date
     working_days_left: int
     waited_working_days: int
+    #: False in a channel that has not passed the privacy check (:mod:`store.channels`)
+    subject_shown: bool = True
 
     @property
     def left_text(self) -> str:
@@ -66,10 +68,10 @@ class CaseLine:
         return f"{left} working day{'s' if left != 1 else ''} left"
 
     def mrkdwn(self) -> str:
-        subject = escape(short(self.subject)) or "(no subject)"
+        subject = " · " + (escape(short(self.subject)) or "(no subject)") if self.subject_shown else ""
         who = f"<@{self.assignee}>" if self.assignee and _is_slack_id(self.assignee) else "unassigned"
         return (
-            f"*{escape(self.reference)}* · {escape(self.category_label)} · {subject}\n"
+            f"*{escape(self.reference)}* · {escape(self.category_label)}{subject}\n"
             f"{self.left_text} (due {day_text(self.due_on)}) · waited {self.waited_working_days} "
             f"working day{'s' if self.waited_working_days != 1 else ''} · {escape(self.status_text)} · {who}"
         )
@@ -81,6 +83,11 @@ class CaseLine:
             f"*{escape(self.reference)}* · {subject}\n"
             f"*{self.left_text}* (due {day_text(self.due_on)}) · {escape(self.status_text)}"
         )
+
+
+def without_subjects(lines: Iterable[CaseLine]) -> list[CaseLine]:
+    """The lines for a channel that may not carry subjects: reference, category, dates, assignee."""
+    return [replace(line, subject_shown=False) for line in lines]
 
 
 def _is_slack_id(value: str) -> bool:

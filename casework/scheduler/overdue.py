@@ -18,6 +18,7 @@ Missed days are not replayed: today's list replaces them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,9 +33,11 @@ from casework.scheduler.messages import (
     CaseLine,
     overdue_channel_message,
     overdue_dm_message,
+    without_subjects,
 )
 from casework.scheduler.record import Row
 from casework.settings import Settings
+from store.channels import shows_subject
 from store.models import Case
 from store.workdays import WorkingCalendar
 
@@ -124,6 +127,15 @@ def overdue_keys(overdue: Overdue, settings: Settings) -> list[str]:
     return keys
 
 
+def _for_channel(
+    session: Session, settings: Settings, channel: str
+) -> Callable[[list[CaseLine]], list[CaseLine]]:
+    """Subjects go to a channel only while it passes the privacy check (:mod:`store.channels`)."""
+    if shows_subject(session, settings=settings, channel=channel):
+        return list
+    return without_subjects
+
+
 def overdue_rows(
     session: Session, overdue: Overdue, settings: Settings, *, known: set[str], cal: WorkingCalendar
 ) -> list[Row]:
@@ -141,16 +153,18 @@ def overdue_rows(
         text, blocks = overdue_dm_message(
             day, [lines[r.id] for r in overdue.first[user]], overdue.counts[user]
         )
-        payload = {"user": user, "text": text, "blocks": blocks}
+        # case details: the sender checks the reader is still a caseworker before it goes
+        payload = {"user": user, "text": text, "blocks": blocks, "case_details": True}
         rows.append(Row(key=dm_key(day, user), kind="slack.dm", target=user, payload=payload))
     if post:
+        shown = _for_channel(session, settings, channel)
         text, blocks = overdue_channel_message(
             day,
             total=overdue.total,
             caseworkers=len(overdue.assignees),
-            unassigned=[lines[r.id] for r in overdue.first.get("", [])[:OVERDUE_CHANNEL_LINES]],
+            unassigned=shown([lines[r.id] for r in overdue.first.get("", [])[:OVERDUE_CHANNEL_LINES]]),
             unassigned_total=overdue.unassigned,
-            oldest=[lines[r.id] for r in overdue.oldest()],
+            oldest=shown([lines[r.id] for r in overdue.oldest()]),
         )
         payload = {"channel": channel, "text": text, "blocks": blocks}
         rows.append(Row(key=channel_key(day, channel), kind="slack.post", target=channel, payload=payload))

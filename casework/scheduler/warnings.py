@@ -38,10 +38,11 @@ from sqlmodel import Session, col
 
 from casework.scheduler import clock_reminders
 from casework.scheduler.lines import ACTING, CaseRow, case_lines, unclosed_rows
-from casework.scheduler.messages import MAX_LINES, CaseLine, monitoring_message
+from casework.scheduler.messages import MAX_LINES, CaseLine, monitoring_message, without_subjects
 from casework.scheduler.overdue import Overdue, find_overdue, line_json, overdue_keys, overdue_rows
 from casework.scheduler.record import Row, existing_keys, record
 from casework.settings import Settings
+from store.channels import shows_subject
 from store.db import session_scope
 from store.enums import Status
 from store.models import Case
@@ -252,9 +253,10 @@ def run_pass(
     with session_scope(engine) as session:
         lists = overdue_rows(session, result.overdue, settings, known=known, cal=cal)
         if result.monitoring and channel and monitoring_key not in known:
-            text, blocks = monitoring_message(
-                today, [w.line for w in result.monitoring], result.monitoring_total
-            )
+            shown = [w.line for w in result.monitoring]
+            if not shows_subject(session, settings=settings, channel=channel):
+                shown = without_subjects(shown)
+            text, blocks = monitoring_message(today, shown, result.monitoring_total)
             payload = {"channel": channel, "text": text, "blocks": blocks}
             lists.append(Row(key=monitoring_key, kind="slack.post", target=channel, payload=payload))
         # stopped clocks get no warnings: a reminder after a long stop, and "Close as lapsed"

@@ -59,7 +59,8 @@ def test_triage_post_renders_from_store_and_saves_channel_and_ts(setup, api: Fak
     assert sender.drain_once() == 1
     (call,) = api.of("chat.postMessage")
     assert call.body["channel"] == "C_TRIAGE"
-    assert ref in call.body["text"] and "Speeding on Bristol Road" in str(call.body["blocks"])
+    # minimal by default (CASEWORK_CHANNEL_DETAIL): no subject until the channel passes its check
+    assert ref in call.body["text"] and "Speeding on Bristol Road" not in str(call.body["blocks"])
     with session_scope(engine) as session:
         case = get_case(session, ref)
         assert case is not None and case.slack_channel == "C_TRIAGE" and case.slack_ts
@@ -181,7 +182,7 @@ def test_missing_triage_channel_keeps_the_row(database_url: str, api: FakeSlackA
 def warned(database_url: str, api: FakeSlackAPI):
     """A case due Wed 10 Apr 2013 whose 2-days-left warning the pass of Mon 8 Apr recorded
     (a DM to the assignee and a post to the alerts channel), not sent yet."""
-    settings = bot_settings(database_url, api, alerts_channel="C0ALERTS")
+    settings = bot_settings(database_url, api, alerts_channel="C0ALERTS", caseworkers=["U_CW", "U0CASEWKR"])
     engine = make_engine(settings.database_url)
     ref = make_due_case(engine, settings, due=MON_8_APR + timedelta(days=2))
     assert len(run_pass(engine, settings, today=MON_8_APR).queued) == 2

@@ -32,6 +32,7 @@ def main() -> None:
         _env_file=None,
         database_url=url,
         alerts_channel="C0ALERTS",
+        caseworkers=["U0CASEWKR", "U0CW0", "U0CW1", "U0CW2", "U0CW3"],
         managers=["U0BOSS1"],
         slack_api_url=slack_url,
     )

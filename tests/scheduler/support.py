@@ -16,6 +16,9 @@ from store.models import Case, OutboxItem
 from store.workdays import LONDON, is_working_day
 from tests.support.slack_api import Call, fake_slack_api
 
+#: every assignee these tests use: warnings and overdue lists go by DM to caseworkers only
+SCHEDULER_CASEWORKERS = ["U0CASEWKR", "U0OTHER", "U0JANE", "U0RAJ", "U0CW0", "U0CW1", "U0CW2", "U0CW3"]
+
 
 def london(day: date, at: time = time(10, 0)) -> datetime:
     return datetime.combine(day, at, tzinfo=LONDON)

@@ -15,14 +15,14 @@ from casework.scheduler.warnings import run_pass
 from casework.settings import Settings
 from store.db import session_scope
 from tests.conftest import make_settings
-from tests.scheduler.support import keys, make_case, outbox
+from tests.scheduler.support import SCHEDULER_CASEWORKERS, keys, make_case, outbox
 
 WED = date(2013, 4, 10)
 
 
 @pytest.fixture
 def alert_settings(settings: Settings) -> Settings:
-    return make_settings(settings.database_url, alerts_channel="C0ALERTS")
+    return make_settings(settings.database_url, alerts_channel="C0ALERTS", caseworkers=SCHEDULER_CASEWORKERS)
 
 
 def validated(blocks: list[dict[str, object]]) -> None:
@@ -67,7 +67,7 @@ def test_one_dm_per_assignee_with_all_their_overdue_cases(engine: Engine, alert_
         "overdue:2013-04-10:dm:U0RAJ",
     ]
     jane = items["overdue:2013-04-10:dm:U0JANE"]
-    assert jane.kind == "slack.dm" and set(jane.payload) == {"user", "text", "blocks"}
+    assert jane.kind == "slack.dm" and set(jane.payload) == {"user", "text", "blocks", "case_details"}
     assert jane.payload["user"] == "U0JANE" and "2 overdue cases" in jane.payload["text"]
     validated(jane.payload["blocks"])
     body = json.dumps(jane.payload["blocks"])

@@ -24,7 +24,7 @@ from casework.scheduler.runner import MISFIRE_GRACE, build
 from casework.settings import Settings
 from store.workdays import LONDON
 from tests.conftest import make_settings
-from tests.scheduler.support import keys, make_case, outbox
+from tests.scheduler.support import SCHEDULER_CASEWORKERS, keys, make_case, outbox
 from tests.support.slack_api import fake_slack_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def test_every_job_coalesces_and_never_overlaps(sqlite_url: str) -> None:
     scheduler.start(paused=True)
     try:
         jobs = scheduler.get_jobs()
-        assert {job.id for job in jobs} == {"warnings", "digest", "weekly", "retrain", "poll"}
+        assert {job.id for job in jobs} == {"warnings", "digest", "weekly", "retrain", "retention", "poll"}
         for job in jobs:
             assert job.coalesce is True and job.max_instances == 1
             assert job.misfire_grace_time == MISFIRE_GRACE.total_seconds()
@@ -93,7 +93,12 @@ def test_start_catches_up_and_a_restart_sends_nothing_twice(engine: Engine, sett
     refs = [make_case(engine, settings, due=date(2013, 4, 10)) for _ in range(3)]
     now = datetime(2013, 4, 10, 10, 0, tzinfo=LONDON)
     with fake_slack_api() as api:
-        cfg = make_settings(settings.database_url, alerts_channel="C0ALERTS", slack_api_url=api.base_url)
+        cfg = make_settings(
+            settings.database_url,
+            alerts_channel="C0ALERTS",
+            slack_api_url=api.base_url,
+            caseworkers=SCHEDULER_CASEWORKERS,
+        )
         client = WebClient(token="xoxb-test", base_url=api.base_url)
         sender = OutboxSender(cfg, engine, client, today=now.date)
         for _restart in range(2):

@@ -43,6 +43,11 @@ class FakeSlackAPI:
     server: ThreadingHTTPServer
     calls: list[Call] = field(default_factory=list)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    #: conversations.info answers by channel id (``is_private``, ``is_ext_shared``, …)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: conversations.members answers by channel id, paged ``members_page`` at a time
+    members: dict[str, list[str]] = field(default_factory=dict)
+    members_page: int = 100
     failures: dict[str, _Failure] = field(default_factory=dict)
     hang_seconds: float = 3.0
     socket_url: str = ""  # what apps.connections.open hands out (tests.support.slack_socket)
@@ -151,6 +156,20 @@ class FakeSlackAPI:
             return 200, {}, {"ok": True, "view": json.loads(view) if isinstance(view, str) else view}
         if method == "usergroups.users.list":
             return 200, {}, {"ok": True, "users": self.usergroups.get(str(body.get("usergroup")), [])}
+        if method == "conversations.info":
+            channel = str(body.get("channel"))
+            if channel not in self.channels:
+                return 200, {}, {"ok": False, "error": "channel_not_found"}
+            return 200, {}, {"ok": True, "channel": {"id": channel, **self.channels[channel]}}
+        if method == "conversations.members":
+            channel = str(body.get("channel"))
+            if channel not in self.members:
+                return 200, {}, {"ok": False, "error": "channel_not_found"}
+            start = int(body.get("cursor") or 0)
+            page = self.members[channel][start : start + self.members_page]
+            more = start + self.members_page < len(self.members[channel])
+            cursor = str(start + self.members_page) if more else ""
+            return 200, {}, {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
         if method == "auth.test":
             return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T111"}
         if method == "apps.connections.open":

@@ -17,10 +17,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, triage
-from bot.access import REFUSAL
+from bot import blocks, queries, triage
+from bot.access import REFUSAL, not_assignable
 from bot.deps import Deps
+from bot.listeners.actions import privacy as privacy_actions
 from store import lifecycle
+from store.audit import record
 from store.cases import CaseError, assign, get_case, record_event, set_category, set_status
 from store.db import session_scope
 from store.enums import Category, EventKind, Stage
@@ -83,7 +85,7 @@ def register(app: App, deps: Deps) -> None:
                 response_type="ephemeral",
                 replace_original=False,
             )
-            return
+            # redraw anyway, so a refused choice (a non-caseworker assignee) does not stay shown
         channel, ts = _where(body)
         if channel and ts:
             triage.refresh(
@@ -110,6 +112,7 @@ def register(app: App, deps: Deps) -> None:
                 settings=deps.settings,
                 label_text=label_text(session, case=case),
             )
+            record(session, actor=user, action="changed", case=case, detail=f"category {value.value}")
             log.info("%s re-categorised as %s by %s", case.reference, value.value, user)
 
         change(body, respond, client, apply)
@@ -119,7 +122,12 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
         def apply(session: Any, case: Case, action: dict[str, Any], user: str) -> None:
-            assign(session, case=case, assignee=action.get("selected_user"), actor=user)
+            chosen = action.get("selected_user")
+            refused = not_assignable(deps.access, chosen)
+            if refused:
+                raise CaseError(refused)
+            if assign(session, case=case, assignee=chosen, actor=user):
+                record(session, actor=user, action="changed", case=case, detail=f"assigned to {chosen}")
 
         change(body, respond, client, apply)
 
@@ -142,6 +150,7 @@ def register(app: App, deps: Deps) -> None:
                 )
             if not changed and note:  # e.g. "Referred to force" on a case already in progress
                 record_event(session, case=case, kind=EventKind.NOTE, actor=user, note=note)
+            record(session, actor=user, action="changed", case=case, detail=f"status {choice}")
 
         change(body, respond, client, apply)
 
@@ -155,3 +164,24 @@ def register(app: App, deps: Deps) -> None:
         client.views_open(
             trigger_id=body["trigger_id"], view=blocks.link_modal(_reference(body), channel, ts)
         )
+
+    @app.action("case_details")
+    def details(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """The details a minimal triage post leaves out: to a caseworker only, only to them."""
+        ack()
+        user = body["user"]["id"]
+        if not _may_act(deps, user, respond):
+            return
+        reference = _reference(body)
+        with session_scope(deps.engine) as session:
+            case = get_case(session, reference)
+            if case is None:
+                text = f"Case {reference} no longer exists (it may have been merged into a campaign)."
+                message = blocks.error(text)
+            else:
+                message = blocks.case_blocks(queries.detail(session, case=case), deps.settings, deps.today())
+                text = f"Case {case.reference}"
+                record(session, actor=user, action="viewed", case=case, detail="slack: show details")
+        respond(text=text, blocks=message, response_type="ephemeral", replace_original=False)
+
+    privacy_actions.register(app, deps)

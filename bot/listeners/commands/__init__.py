@@ -19,12 +19,15 @@ from slack_sdk import WebClient
 from bot import blocks, queries
 from bot.access import REFUSAL, SUMMARY_ONLY
 from bot.deps import Deps
+from bot.escape import entities
 from bot.ranges import calls_range, summary_range
 from casework.errors import UserError
+from store.audit import record
 from store.cases import CaseError, get_case
 from store.db import session_scope
 from store.enums import EventKind
 from store.lifecycle import record_view
+from store.retention import hold as retention_hold
 from store.workdays import calendar
 
 log = logging.getLogger(__name__)
@@ -147,14 +150,40 @@ def case(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: W
                 "Check it, or search with `/casework find TEXT`."
             )
         message = blocks.case_blocks(queries.detail(session, case=found), deps.settings, deps.today())
-        record_view(session, case=found, actor=user, action=EventKind.VIEWED, detail="case view")
+        record_view(session, case=found, actor=user, action=EventKind.VIEWED, detail="/casework case")
     return f"Case {found.reference}", message
+
+
+def _listed(session: Any, user: str, found: queries.CaseList, command: str) -> None:
+    """A list shows each case's subject: one ``viewed`` row per case shown."""
+    for shown in found.cases:
+        record(session, actor=user, action="viewed", case=shown, detail=f"slack: /casework {command} list")
+
+
+def hold(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    """Keep a case past its retention period: ``/casework hold REF reason``."""
+    _need_caseworker(deps, user)
+    if len(args) < 2:
+        raise UserError(
+            "Give the case and why it is kept, for example `/casework hold WMOPC-2013-000123 civil claim`."
+        )
+    with session_scope(deps.engine) as session:
+        found = get_case(session, args[0])
+        if found is None:
+            raise UserError(f"No case has the reference `{args[0].upper()[:40]}`.")
+        new = retention_hold(session, case=found, reason=" ".join(args[1:]), actor=user)
+        record(session, actor=user, action="changed", case=found, detail="retention hold")
+    text = (
+        f"{found.reference} is {'now' if new else 'still'} on hold: it will not be anonymised until released."
+    )
+    return text, [blocks.section(f":pause_button: {entities(text)}")]
 
 
 def mine(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
     _need_caseworker(deps, user)
     with session_scope(deps.engine) as session:
         found = queries.mine(session, user=user)
+        _listed(session, user, found, "mine")
     title = "Your cases by due date"
     return title, blocks.case_list_blocks(
         title, found, deps.settings, deps.today(), empty="Nothing is assigned to you. :tada:"
@@ -172,6 +201,7 @@ def due(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: We
     last_day = calendar(deps.settings.closure_dates).add_working_days(today, days)
     with session_scope(deps.engine) as session:
         found = queries.due_by(session, last_day=last_day, today=today)
+        _listed(session, user, found, "due")
     title = f"Due within {days} working day{'s' if days != 1 else ''} (by {last_day:%a %-d %b})"
     return title, blocks.case_list_blocks(title, found, deps.settings, today, empty="Nothing is due. :tada:")
 
@@ -181,6 +211,7 @@ def overdue(deps: Deps, user: str, args: list[str], body: dict[str, Any], client
     today = deps.today()
     with session_scope(deps.engine) as session:
         found = queries.overdue(session, today=today)
+        _listed(session, user, found, "overdue")
     return "Overdue cases", blocks.case_list_blocks(
         "Overdue cases", found, deps.settings, today, empty="No case is overdue. :tada:"
     )
@@ -195,6 +226,9 @@ def find(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: W
         )
     with session_scope(deps.engine) as session:
         found = queries.find(session, text=text[:200])
+        # the search words may be a name or an address: the trail keeps only what was shown
+        record(session, actor=user, action="searched", detail=f"slack: /casework find, {found.total} found")
+        _listed(session, user, found, "find")
     title = f"Cases matching “{text[:60]}”"
     return title, blocks.case_list_blocks(title, found, deps.settings, deps.today(), empty="No case matches.")
 
@@ -208,4 +242,5 @@ HANDLERS: dict[str, Callable[[Deps, str, list[str], dict[str, Any], WebClient], 
     "due": due,
     "overdue": overdue,
     "find": find,
+    "hold": hold,
 }

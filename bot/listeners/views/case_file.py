@@ -119,7 +119,7 @@ def register(app: App, deps: Deps) -> None:
                     case=case,
                     actor=user,
                     action=EventKind.ATTACHMENT_DOWNLOADED,
-                    detail=f"{key} {filename}",
+                    detail=f"attachment {key}",
                 )
         log.info("attachment %s of %s sent to %s", key, reference, user)
 
