@@ -46,12 +46,19 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit:
         raise
     except Exception as err:  # click's usage errors carry their own exit code and message
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
+        if _is_usage_error(err):
+            err.show()  # type: ignore[attr-defined]
+            sys.exit(err.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+def _is_usage_error(err: Exception) -> bool:
+    """A click usage error (a missing option, a bad value), whichever copy of click raised it.
+
+    Newer typer releases carry their own copy of click, whose exceptions are not the installed
+    click's classes, so the test is by kind rather than by class.
+    """
+    return any(cls.__name__ == "ClickException" for cls in type(err).__mro__) and hasattr(err, "show")
 
 
 if __name__ == "__main__":
