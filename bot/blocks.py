@@ -312,9 +312,15 @@ def _button(label: str, action_id: str, value: str, *, style: str = "", confirm:
     return element
 
 
-def files_waiting(detail: CaseDetail) -> str:
-    """The office's files that go with the next reply (names from Slack or the CLI: escaped)."""
+def files_waiting(detail: CaseDetail, *, named: bool = True) -> str:
+    """The office's files that go with the next reply (names from Slack or the CLI: escaped).
+
+    A file's name is often the correspondent's (``letter to Mrs Patel.pdf``), so a channel
+    that may not carry case details is told only how many there are (``named=False``).
+    """
     names = detail.extra.get("files", "").split("\n")
+    if not named:
+        return f":paperclip: With the next reply: {len(names)} file{'s' if len(names) != 1 else ''}"
     shown = ", ".join(mrkdwn(n, limit=80, one_line=True) for n in names[:5])
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
     return f":paperclip: With the next reply: {shown}{more}"
@@ -391,9 +397,10 @@ def _triage_minimal(
         triage_controls(case),
         *clock_blocks.clock_actions(case),
         case_file_actions(case, settings),
-        # the names of files waiting for the reply are the letter's own words: full posts only
         context(f"Received {day(case.received_on)} · *Show details* or `/casework case {case.reference}`"),
     ]
+    if detail.extra.get("files"):
+        blocks.insert(-1, context(files_waiting(detail, named=False)))
     text = f"New case {case.reference}: {category_label(case.category)}, due {day(case.due_on)}"
     return text, validated(blocks)
 

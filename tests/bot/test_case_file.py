@@ -143,7 +143,7 @@ def test_attachment_goes_to_the_askers_dm_as_a_slack_file_and_is_logged(bot: Run
     assert any(data in c.raw for c in bot.api.uploads())
     bot.api.wait_for("chat.postMessage", 1)
     _eventually(lambda: _events(bot, ref, "attachment_downloaded"))
-    assert _events(bot, ref, "attachment_downloaded") == [(CASEWORKER, f"a:{attachment} photo of car.jpg")]
+    assert _events(bot, ref, "attachment_downloaded") == [(CASEWORKER, f"attachment a:{attachment}")]
     assert (CASEWORKER, "attachments listed") in _events(bot, ref, "viewed")
 
 
@@ -247,7 +247,9 @@ def test_a_file_posted_in_the_thread_is_kept_for_the_reply(bot: RunningBot) -> N
         ]
     assert _notes(bot) == []  # a file with no words is not a note
     redrawn = bot.api.wait_for("chat.update")[0]
-    assert redrawn.body["ts"] == ts and "With the next reply: reply-letter.pdf" in str(redrawn.body["blocks"])
+    # the default (minimal) channel post counts the files; their names may be personal
+    assert redrawn.body["ts"] == ts and "With the next reply: 1 file" in str(redrawn.body["blocks"])
+    assert "reply-letter.pdf" not in str(redrawn.body["blocks"])
 
 
 def test_a_file_over_the_size_limit_is_not_downloaded(database_url: str, api: FakeSlackAPI) -> None:
@@ -489,7 +491,7 @@ def test_case_view_is_logged_and_its_buttons_work_from_the_ephemeral_answer(bot:
     answer = bot.command(f"case {ref}")
     validated_blocks = answer["blocks"]
     assert "case_read" in action_ids(validated_blocks)
-    assert _events(bot, ref, "viewed") == [(CASEWORKER, "case view")]
+    assert _events(bot, ref, "viewed") == [(CASEWORKER, "/casework case")]
     # clicked in the /casework answer (ephemeral, in another channel): the same modal
     click(bot, button(validated_blocks, "case_read"), channel="C111", ts="1700000999.0")
     view = wait_view(bot)

@@ -180,7 +180,7 @@ def test_draft_signoff_send_end_to_end_delivers_a_threaded_reply(
         found = get_case(session, ref)
         assert found is not None
         rendered = triage.render(session, reference=ref, settings=bot.settings, today=found.received_on)
-    assert rendered is not None and "With the next reply: signed-letter.pdf" in str(rendered[1])
+    assert rendered is not None and "With the next reply: 1 file" in str(rendered[1])
     click(bot, button(post, "case_send_final"), channel=channel, ts=ts)
     bot.api.wait_for("chat.update", 7)
     with session_scope(bot.engine) as session:
