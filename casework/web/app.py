@@ -40,5 +40,8 @@ def build(
     table += list(routes_)
     inner = Starlette(routes=table, exception_handlers={404: not_found})
     return BodyLimits(
-        inner, max_body=settings.http_max_body_bytes, read_timeout=settings.http_read_timeout_seconds
+        inner,
+        max_body=settings.http_max_body_bytes,
+        read_timeout=settings.http_read_timeout_seconds,
+        max_header=settings.http_max_header_bytes,
     )

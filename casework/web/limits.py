@@ -1,5 +1,6 @@
 """ASGI middleware: the body limits, applied before any route sees a request.
 
+* The request headers are at most ``max_header`` bytes (431).
 * ``Content-Length`` is checked before a byte of the body is read: over ``max_body`` is 413;
   missing on a request that has a body (chunked), negative or not a number is 400. (h11 already
   refuses most malformed lengths itself with a 400; this is the rule in one place whatever the
@@ -57,14 +58,20 @@ def declared_length(scope: Scope) -> int | None | str:
 
 
 class BodyLimits:
-    def __init__(self, app: ASGIApp, *, max_body: int, read_timeout: float) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, read_timeout: float, max_header: int) -> None:
         self.app = app
+        self.max_header = max_header
         self.max_body = max_body
         self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        # h11 caps only headers that arrive in pieces; headers sent in one packet are counted here
+        header_bytes = sum(len(k) + len(v) + 4 for k, v in scope.get("headers", []))
+        if header_bytes + len(scope.get("raw_path", b"")) > self.max_header:
+            await refuse(send, 431, f"request headers over {self.max_header} bytes")
             return
         length = declared_length(scope)
         if isinstance(length, str):

@@ -67,9 +67,9 @@ def route(bolt: App, signing_secret: str, *, cache: ReplayCache | None = None) -
             return JSONResponse({"ok": False, "error": "body is not UTF-8"}, status_code=400)
         timestamp = request.headers.get("x-slack-request-timestamp", "")
         signature = request.headers.get("x-slack-signature", "")
-        if verifier.is_valid(body=text, timestamp=timestamp, signature=signature):
-            if not replays.first_time(timestamp, signature):
-                return JSONResponse({"ok": False, "error": "replayed request"}, status_code=401)
+        signed = timestamp.isdigit() and verifier.is_valid(body=text, timestamp=timestamp, signature=signature)
+        if signed and not replays.first_time(timestamp, signature):
+            return JSONResponse({"ok": False, "error": "replayed request"}, status_code=401)
         bolt_request = to_bolt_request(request, body)
         answer = await anyio.to_thread.run_sync(bolt.dispatch, bolt_request)
         return to_starlette_response(answer)
