@@ -172,6 +172,7 @@ def _parse(raw: bytes, max_bytes: int, html_max: int = 512 * 1024) -> ParsedMess
         headers=decoded,
         content_type=part_type(msg),
         defects=_unique(defects),
+        auth_results=[hdr.unfold(v) for v in raw_headers.get("authentication-results", [])][:20],
     )
 
 
