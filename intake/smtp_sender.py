@@ -43,6 +43,9 @@ def build(settings: Settings, payload: dict[str, Any]) -> EmailMessage:
 
 
 def connect(settings: Settings) -> smtplib.SMTP:
+    from casework.transport import require_tls_for_passwords
+
+    require_tls_for_passwords(settings, only="SMTP")
     timeout = 30
     if settings.smtp_tls == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(

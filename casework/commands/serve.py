@@ -41,6 +41,9 @@ def check_slack_settings(settings: Settings, *, socket: bool) -> None:
     problems = settings.problems()
     if problems:
         raise UserError("; ".join(problems))
+    from casework.transport import require_tls_for_passwords
+
+    require_tls_for_passwords(settings)
 
 
 def start_workers(

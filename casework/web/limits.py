@@ -44,7 +44,7 @@ async def refuse(send: Send, status: int, error: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def declared_length(scope: Scope) -> int | None | str:
+def declared_length(scope: Scope) -> int | str | None:
     """The Content-Length as an int, None when absent, or the word for what is wrong with it."""
     values = [v for k, v in scope.get("headers", []) if k.lower() == b"content-length"]
     if not values:

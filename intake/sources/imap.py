@@ -150,7 +150,10 @@ class ImapFolder:
         return ssl.create_default_context(cafile=self.settings.imap_ca_file or None)
 
     def connect(self) -> None:
+        from casework.transport import require_tls_for_passwords
+
         s = self.settings
+        require_tls_for_passwords(s, only="IMAP")
         where = f"{s.imap_host}:{s.imap_port} (CASEWORK_IMAP_TLS={s.imap_tls})"
         timeout = SocketTimeout(connect=15, read=120)
         try:
