@@ -169,6 +169,9 @@ def test_manifest_declares_what_the_bot_uses() -> None:
         "- im:write",
         "- files:write",
         "- usergroups:read",
+        "- channels:history",
+        "- groups:history",
+        "- im:history",
     ):
         assert needed in manifest, needed
     assert manifest.count("/slack/events") == 3

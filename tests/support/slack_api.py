@@ -3,7 +3,13 @@
 Modelled on bolt-python's ``tests/mock_web_api_server``. Point a ``WebClient`` at
 ``api.base_url``; ``response_url`` and file-upload URLs also land here (``/response/…``,
 ``/upload/…``), so a test can assert on everything the bot sent. ``fail(method, mode, times)``
-makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang.
+makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang; ``"late"``
+carries the call out (the message is posted) and then answers only after ``hang_seconds``, as
+Slack does when its answer is slow: the client times out on a post that happened.
+
+Posted messages are kept per channel (``posted``) with their ``metadata``, and
+``conversations.history`` answers from them (newest first, ``oldest`` honoured, metadata only
+with ``include_all_metadata``), so a sender can look for what it already posted.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ class FakeSlackAPI:
     failures: dict[str, _Failure] = field(default_factory=dict)
     hang_seconds: float = 3.0
     socket_url: str = ""  # what apps.connections.open hands out (tests.support.slack_socket)
+    #: channel → messages posted there (dicts with ts, text, metadata), oldest first
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
 
@@ -59,7 +67,7 @@ class FakeSlackAPI:
         return f"{self.url}/response/{name}"
 
     def fail(self, method: str, mode: str, times: int = 1, retry_after: int = 1) -> None:
-        """The next ``times`` calls of ``method`` answer ``mode``: "429", "500" or "hang"."""
+        """The next ``times`` calls of ``method`` answer ``mode``: "429", "500", "hang" or "late"."""
         self.failures[method] = _Failure(mode, times, retry_after)
 
     def of(self, method: str) -> list[Call]:
@@ -84,9 +92,10 @@ class FakeSlackAPI:
         raise AssertionError(f"expected {count} call(s) of {method}, saw {[c.method for c in self.calls]}")
 
     def next_ts(self) -> str:
+        """Timestamps like Slack's: the current time, always increasing."""
         with self.lock:
             self._ts += 1
-            return f"1700000000.{self._ts:06d}"
+            return f"{int(time.time())}.{self._ts:06d}"
 
     def answer(self, call: Call) -> tuple[int, dict[str, str], Any]:
         failure = self.failures.get(call.method)
@@ -99,16 +108,45 @@ class FakeSlackAPI:
             if failure.mode == "hang":
                 time.sleep(self.hang_seconds)
                 return 504, {}, {"ok": False, "error": "timeout"}
+            if failure.mode == "late":
+                answer = self._carry_out(call)
+                time.sleep(self.hang_seconds)
+                return answer
+        return self._carry_out(call)
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.posted.get(channel, []))
+
+    def _carry_out(self, call: Call) -> tuple[int, dict[str, str], Any]:
         method, body = call.method, call.body
         if call.path.startswith("/response/") or call.path.startswith("/upload/"):
             return 200, {}, "ok"
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = body.get("ts") or self.next_ts()
+            if method == "chat.postMessage":
+                metadata = body.get("metadata")
+                if isinstance(metadata, str):
+                    metadata = json.loads(metadata or "null")
+                with self.lock:
+                    self.posted.setdefault(str(body.get("channel")), []).append(
+                        {"ts": ts, "text": body.get("text"), "metadata": metadata}
+                    )
             return (
                 200,
                 {},
                 {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}},
             )
+        if method == "conversations.history":
+            oldest = float(body.get("oldest") or 0)
+            with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+            found = [
+                {"type": "message", "ts": m["ts"], "text": m["text"],
+                 **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {})}
+                for m in reversed(self.messages_in(str(body.get("channel"))))
+                if float(m["ts"]) > oldest
+            ]  # fmt: skip
+            return 200, {}, {"ok": True, "messages": found, "has_more": False}
         if method == "conversations.open":
             return 200, {}, {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:]}}
         if method in ("views.open", "views.publish", "views.update"):
@@ -172,6 +210,27 @@ def _handler(api: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                 pass
 
         do_PUT = do_POST
+
+        def do_GET(self) -> None:  # Web API methods called with GET (conversations.history)
+            parts = urlsplit(self.path)
+            path = parts.path
+            method = path[len("/api/") :] if path.startswith("/api/") else path
+            body: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
+            call = Call(path=path, method=method, body=body, headers=dict(self.headers.items()))
+            with api.lock:
+                api.calls.append(call)
+            status, headers, answer = api.answer(call)
+            data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass
 
     return Handler
 
