@@ -15,7 +15,7 @@ from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import get_settings
 from store.db import session_scope
-from store.export import EXPORT_FIELDS, export_cases
+from store.export import EXPORT_FIELDS, csv_safe, export_cases
 from store.imports import ImportRejected, ImportResult, check_calls, check_cases, import_calls, import_cases
 
 import_app = typer.Typer(
@@ -101,13 +101,12 @@ def export_cases_command(
                 writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS)
                 writer.writeheader()
                 for row in rows:
-                    writer.writerow(
-                        {
-                            **row,
-                            "message_ids": " ".join(row["message_ids"]),
-                            "participants": " ".join(row["participants"]),
-                        }
-                    )
+                    cells = {
+                        **row,
+                        "message_ids": " ".join(row["message_ids"]),
+                        "participants": " ".join(row["participants"]),
+                    }
+                    writer.writerow({key: csv_safe(value) for key, value in cells.items()})
     finally:
         if out:
             stream.close()
