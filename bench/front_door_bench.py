@@ -30,8 +30,8 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.slack_api import fake_slack_api  # noqa: E402
-from tests.support.slack_requests import signature, slash_command_body  # noqa: E402
+from tests.support.slack_api import fake_slack_api
+from tests.support.slack_requests import signature, slash_command_body
 
 SECRET = "bench-signing-secret"
 
@@ -47,14 +47,21 @@ def serve(port: int, database_url: str, api_url: str) -> None:
     from tests.bot.conftest import make_case
     from tests.conftest import make_settings
 
-    settings = make_settings(database_url, slack_signing_secret=SECRET, slack_api_url=api_url,
-                             caseworkers=["U_CW"], managers=["U_CW"], triage_channel="C_T")  # fmt: skip
+    settings = make_settings(
+        database_url,
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+        caseworkers=["U_CW"],
+        managers=["U_CW"],
+        triage_channel="C_T",
+    )
     engine = make_engine(database_url)
     upgrade(engine)
     reference = make_case(engine, settings)
     client = WebClient(token="xoxb-bench", base_url=api_url, timeout=10)
-    server = make_server(web_app.build(settings, bolt=build_app(settings, engine, client=client), engine=engine),
-                         settings)  # fmt: skip
+    server = make_server(
+        web_app.build(settings, bolt=build_app(settings, engine, client=client), engine=engine), settings
+    )
     sock = bind("127.0.0.1", port)
     print(json.dumps({"reference": reference}), flush=True)
     server.run(sockets=[sock])
@@ -72,8 +79,15 @@ def _click_body(reference: str, n: int, response_url: str) -> str:
         "channel": {"id": "C_T", "name": "triage"},
         "message": {"ts": "1.1", "type": "message"},
         "response_url": response_url,
-        "actions": [{"type": "users_select", "action_id": "triage_assign", "block_id": f"triage:{reference}",
-                     "selected_user": "U_CW", "action_ts": f"{n}.1"}],  # fmt: skip
+        "actions": [
+            {
+                "type": "users_select",
+                "action_id": "triage_assign",
+                "block_id": f"triage:{reference}",
+                "selected_user": "U_CW",
+                "action_ts": f"{n}.1",
+            }
+        ],
     }
     return "payload=" + quote(json.dumps(payload))
 
@@ -133,8 +147,10 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(port), f"sqlite:///{tmp}/bench.db", api.base_url],
-            stdout=subprocess.PIPE, env=env, text=True,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
         assert server.stdout is not None
         reference = json.loads(server.stdout.readline())["reference"]
         while _send(port, "GET", "/healthz", "")[1] != 200:
@@ -145,18 +161,27 @@ def main() -> None:
             def slack(n: int) -> tuple[str, str, str]:
                 if n % 2:
                     return "POST", "/slack/events", _click_body(reference, n, response_url)
-                body = slash_command_body("help", user_id="U_CW", response_url=response_url, trigger_id=f"{n}.t")
+                body = slash_command_body(
+                    "help", user_id="U_CW", response_url=response_url, trigger_id=f"{n}.t"
+                )
                 return "POST", "/slack/events", body
 
             print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs")
-            print("| rate (req/s) | requests | healthz p50 / p99 ms | Slack p50 ms | Slack p99 ms | errors | p50 ratio |")
+            print(
+                "| rate (req/s) | requests | healthz p50 / p99 ms | Slack p50 ms | Slack p99 ms "
+                "| errors | p50 ratio |"
+            )
             print("|---|---|---|---|---|---|---|")
             for rate in rates:
                 base = run_rate(port, rate, args.seconds, lambda n: ("GET", "/healthz", ""))
                 got = run_rate(port, rate, args.seconds, slack)
                 ratio = got["p50"] / base["p50"] if base["p50"] else 0
-                print(f"| {rate:g} | {got['sent']} | {base['p50']:.1f} / {base['p99']:.1f} | {got['p50']:.1f} | "
-                      f"{got['p99']:.1f} | {got['errors'] + base['errors']} | {ratio:.1f} |", flush=True)  # fmt: skip
+                print(
+                    f"| {rate:g} | {got['sent']} | {base['p50']:.1f} / {base['p99']:.1f} "
+                    f"| {got['p50']:.1f} | "
+                    f"{got['p99']:.1f} | {got['errors'] + base['errors']} | {ratio:.1f} |",
+                    flush=True,
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -86,7 +86,9 @@ def section(
 ) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "section", "text": _text(text)}
     if fields:
-        block["fields"] = [{"type": "mrkdwn", "text": truncate(f, 2000), "verbatim": True} for f in fields[:10]]
+        block["fields"] = [
+            {"type": "mrkdwn", "text": truncate(f, 2000), "verbatim": True} for f in fields[:10]
+        ]
     if accessory:
         block["accessory"] = accessory
     return block

@@ -102,8 +102,8 @@ def walk(part: Message, collected: Collected, max_bytes: int, *, depth: int, for
         if subtype == "html" and len(text) > collected.html_max:
             attach(part, collected, max_bytes, data=data, filename="message.html", content_type="text/html")
             collected.defects.append(f"HTML over {collected.html_max} characters; only its start was read")
-            text = html_to_text(text[: collected.html_max]) + "\n\n[The rest is in the attachment message.html]"
-            collected.texts.append(text)
+            text = html_to_text(text[: collected.html_max])
+            collected.texts.append(text + "\n\n[The rest is in the attachment message.html]")
             return
         collected.texts.append(html_to_text(text) if subtype == "html" else text)
         return

@@ -67,8 +67,13 @@ def test_connecting_itself_refuses_too(database_url: str) -> None:
     from casework.errors import UserError
     from intake import smtp_sender
 
-    settings = make_settings(database_url, environment="production", smtp_host="smtp.office.example",
-                             smtp_user="u", smtp_password="p")  # fmt: skip
+    settings = make_settings(
+        database_url,
+        environment="production",
+        smtp_host="smtp.office.example",
+        smtp_user="u",
+        smtp_password="p",
+    )
     with pytest.raises(UserError, match="CASEWORK_SMTP_TLS"):
         smtp_sender.connect(settings)
 
@@ -76,11 +81,25 @@ def test_connecting_itself_refuses_too(database_url: str) -> None:
 def test_loopback_and_tls_are_fine_and_development_warns_once(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    local = make_settings(database_url, environment="production", smtp_host="127.0.0.1", smtp_user="u",
-                          smtp_password="p", imap_host="localhost", imap_password="p", imap_tls="none")  # fmt: skip
+    local = make_settings(
+        database_url,
+        environment="production",
+        smtp_host="127.0.0.1",
+        smtp_user="u",
+        smtp_password="p",
+        imap_host="localhost",
+        imap_password="p",
+        imap_tls="none",
+    )
     assert transport.cleartext_passwords(local) == []
-    tls = make_settings(database_url, environment="production", smtp_host="smtp.office.example",
-                        smtp_user="u", smtp_password="p", smtp_tls="starttls")  # fmt: skip
+    tls = make_settings(
+        database_url,
+        environment="production",
+        smtp_host="smtp.office.example",
+        smtp_user="u",
+        smtp_password="p",
+        smtp_tls="starttls",
+    )
     transport.require_tls_for_passwords(tls)
     dev = make_settings(database_url, smtp_host="smtp.dev.example", smtp_user="u", smtp_password="p")
     transport._warned.clear()

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
+from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -33,26 +34,28 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         intake = GaugeMetricFamily(
-            "casework_intake_messages", "Messages read by intake, by outcome (from the store)", labels=["outcome"]
+            "casework_intake_messages",
+            "Messages read by intake, by outcome (from the store)",
+            labels=["outcome"],
         )
         pending = GaugeMetricFamily("casework_outbox_pending", "Outbox rows not yet sent", labels=["kind"])
         oldest = GaugeMetricFamily(
             "casework_outbox_oldest_pending_age_seconds", "Age of the oldest outbox row not yet sent"
         )
         with session_scope(self.engine) as session:
-            on_case = session.scalar(
-                select(func.count()).where(Message.case_id.is_not(None), Message.automatic.is_(None))  # type: ignore[union-attr,attr-defined]
-            )
-            automatic = session.scalar(select(func.count()).where(Message.automatic.is_not(None)))  # type: ignore[union-attr]
-            quarantined = session.scalar(select(func.count()).select_from(QuarantinedMessage))
-            for outcome, count in (("case", on_case), ("automatic", automatic), ("quarantined", quarantined)):
-                intake.add_metric([outcome], float(count or 0))
-            unsent = OutboxItem.sent_at.is_(None)  # type: ignore[union-attr]
-            for kind, count in session.execute(
-                select(OutboxItem.kind, func.count()).where(unsent).group_by(OutboxItem.kind)
-            ):
-                pending.add_metric([kind], float(count))
-            first = session.scalar(select(func.min(OutboxItem.created_at)).where(unsent))
+            count = select(func.count()).select_from(Message)
+            on_case = session.execute(
+                count.where(col(Message.case_id).is_not(None), col(Message.automatic).is_(None))
+            ).scalar()
+            automatic = session.execute(count.where(col(Message.automatic).is_not(None))).scalar()
+            quarantined = session.execute(select(func.count()).select_from(QuarantinedMessage)).scalar()
+            for outcome, found in (("case", on_case), ("automatic", automatic), ("quarantined", quarantined)):
+                intake.add_metric([outcome], float(found or 0))
+            unsent = col(OutboxItem.sent_at).is_(None)
+            kinds = select(col(OutboxItem.kind), func.count()).where(unsent).group_by(col(OutboxItem.kind))
+            for kind, rows in session.execute(kinds):
+                pending.add_metric([kind], float(rows))
+            first = session.execute(select(func.min(col(OutboxItem.created_at))).where(unsent)).scalar()
         if first is not None and first.tzinfo is None:
             first = first.replace(tzinfo=UTC)
         oldest.add_metric([], (datetime.now(UTC) - first).total_seconds() if first else 0.0)

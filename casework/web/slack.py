@@ -67,7 +67,9 @@ def route(bolt: App, signing_secret: str, *, cache: ReplayCache | None = None) -
             return JSONResponse({"ok": False, "error": "body is not UTF-8"}, status_code=400)
         timestamp = request.headers.get("x-slack-request-timestamp", "")
         signature = request.headers.get("x-slack-signature", "")
-        signed = timestamp.isdigit() and verifier.is_valid(body=text, timestamp=timestamp, signature=signature)
+        signed = timestamp.isdigit() and verifier.is_valid(
+            body=text, timestamp=timestamp, signature=signature
+        )
         if signed and not replays.first_time(timestamp, signature):
             return JSONResponse({"ok": False, "error": "replayed request"}, status_code=401)
         bolt_request = to_bolt_request(request, body)

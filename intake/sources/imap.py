@@ -250,7 +250,7 @@ class ImapFolder:
             for uid in batch:
                 if uid in heads and b"BODY[HEADER]" in heads[uid]:
                     size = int(sizes[uid][b"RFC822.SIZE"])
-                    log.warning("IMAP uid %d: %d bytes, over CASEWORK_MAX_MESSAGE_BYTES; header only", uid, size)
+                    log.warning("IMAP uid %d: %d bytes, over the size limit; header only", uid, size)
                     yield uid, too_large(bytes(heads[uid][b"BODY[HEADER]"]), size, self.source(uid))
                     continue
                 data = found.get(uid)

@@ -22,7 +22,8 @@ import re
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlmodel import col
 
 from intake.steps import Context
 from store.cases import get_case
@@ -84,12 +85,14 @@ def on_the_case(ctx: Context, case: Case) -> bool:
         return True
     ctx.sync()
     found = ctx.session.execute(
-        select(Correspondent.id)  # type: ignore[call-overload]
-        .where(Correspondent.email == address)
+        select(col(Correspondent.id))
+        .where(col(Correspondent.email) == address)
         .where(
-            (Correspondent.id == case.correspondent_id)
-            | Correspondent.id.in_(  # type: ignore[union-attr]
-                select(CaseParticipant.correspondent_id).where(CaseParticipant.case_id == case.id)
+            or_(
+                col(Correspondent.id) == case.correspondent_id,
+                col(Correspondent.id).in_(
+                    select(col(CaseParticipant.correspondent_id)).where(col(CaseParticipant.case_id) == case.id)
+                ),
             )
         )
         .limit(1)

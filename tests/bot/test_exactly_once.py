@@ -69,7 +69,7 @@ def test_a_late_answer_to_a_triage_post_does_not_post_it_twice(setup, api: FakeS
 
 
 def test_a_late_answer_to_a_dm_does_not_send_it_twice(setup, api: FakeSlackAPI) -> None:
-    settings, engine, sender = setup
+    _settings, engine, sender = setup
     with session_scope(engine) as session:
         enqueue(session, key="dm:1", kind="slack.dm", payload={"user": "U_CW", "text": "You have 2 overdue"})
     api.fail("chat.postMessage", "late")
@@ -81,7 +81,7 @@ def test_a_late_answer_to_a_dm_does_not_send_it_twice(setup, api: FakeSlackAPI) 
 
 def test_a_5xx_after_the_post_is_checked_too(setup, api: FakeSlackAPI) -> None:
     """A proxy's 500 after Slack posted: the history is read before trying again."""
-    settings, engine, sender = setup
+    _settings, engine, sender = setup
     with session_scope(engine) as session:
         enqueue(session, key="post:1", kind="slack.post", payload={"channel": "C_ALERTS", "text": "digest"})
     api.fail("chat.postMessage", "500")
@@ -94,11 +94,13 @@ def test_a_5xx_after_the_post_is_checked_too(setup, api: FakeSlackAPI) -> None:
 
 def test_the_crash_window_is_covered(setup, api: FakeSlackAPI) -> None:
     """Posted, then the process died before recording it: the claim runs out with no error."""
-    settings, engine, sender = setup
+    _settings, engine, sender = setup
     with session_scope(engine) as session:
         enqueue(session, key="post:2", kind="slack.post", payload={"channel": "C_ALERTS", "text": "digest"})
     sender.client.chat_postMessage(
-        channel="C_ALERTS", text="digest", metadata={"event_type": EVENT_TYPE, "event_payload": {"key": "post:2"}}
+        channel="C_ALERTS",
+        text="digest",
+        metadata={"event_type": EVENT_TYPE, "event_payload": {"key": "post:2"}},
     )
     with session_scope(engine) as session:  # what the dead process left: claimed once, no answer
         row = session.execute(select(OutboxItem).where(OutboxItem.key == "post:2")).scalar_one()
@@ -108,7 +110,7 @@ def test_the_crash_window_is_covered(setup, api: FakeSlackAPI) -> None:
 
 
 def test_a_failed_lookup_waits_rather_than_posting_blind(setup, api: FakeSlackAPI) -> None:
-    settings, engine, sender = setup
+    _settings, engine, sender = setup
     with session_scope(engine) as session:
         enqueue(session, key="post:3", kind="slack.post", payload={"channel": "C_ALERTS", "text": "digest"})
     api.fail("chat.postMessage", "late")

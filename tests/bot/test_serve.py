@@ -172,7 +172,8 @@ def test_sigterm_lets_a_request_in_flight_finish_then_refuses_new_ones(
         head = (
             "POST /slack/events HTTP/1.1\r\nHost: casework\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {signature(SECRET, ts, body.decode())}\r\n"
+            f"X-Slack-Request-Timestamp: {ts}\r\n"
+            f"X-Slack-Signature: {signature(SECRET, ts, body.decode())}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:

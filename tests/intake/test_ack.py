@@ -158,8 +158,11 @@ def test_templates_are_editable_files(
     (tmp_path / "ack_subject.txt").write_text("We have your letter, ref {reference}\n")
     (tmp_path / "ack_body.txt").write_text("Hello {name}, due {due_on}.\n")
     settings = make_settings(
-        database_url, smtp_host="127.0.0.1", smtp_port=smtp_server[1], ack_template_dir=str(tmp_path),
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID
+        database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server[1],
+        ack_template_dir=str(tmp_path),
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
     make_pipeline(settings, engine).process(eml(), source="a")
     smtp_sender.drain(settings, engine)
@@ -174,8 +177,11 @@ def test_broken_template_still_logs_the_case(
     (tmp_path / "ack_subject.txt").write_text("ref {reference} {unknown}\n")
     (tmp_path / "ack_body.txt").write_text("x\n")
     settings = make_settings(
-        database_url, smtp_host="127.0.0.1", smtp_port=smtp_server[1], ack_template_dir=str(tmp_path),
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID
+        database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server[1],
+        ack_template_dir=str(tmp_path),
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
     assert make_pipeline(settings, engine).process(eml(), source="a").kind == "opened"
     assert acks(engine) == []

@@ -49,7 +49,9 @@ def test_a_forged_from_without_trusted_authentication_results_gets_no_acknowledg
     assert _acks(engine) == []
 
 
-def test_authentication_results_from_another_authserv_id_are_ignored(database_url: str, engine: Engine) -> None:
+def test_authentication_results_from_another_authserv_id_are_ignored(
+    database_url: str, engine: Engine
+) -> None:
     """The forger writes their own ``dmarc=pass`` header; only our server's id counts."""
     settings = _settings(database_url)
     forged = _letter(
@@ -92,19 +94,30 @@ def test_at_most_three_acknowledgements_per_address_per_day(database_url: str, e
     settings = _settings(database_url)
     pipeline = make_pipeline(settings, engine)
     for n in range(1, 21):  # one at a time
-        pipeline.process(_letter(n, authenticated=True, body=f"Letter number {n} about topic {n * 7}."), source="a")
+        pipeline.process(
+            _letter(n, authenticated=True, body=f"Letter number {n} about topic {n * 7}."), source="a"
+        )
     assert len(_acks(engine)) == 3
     batch = [
-        (_letter(n, sender="Bob <bob@example.net>", authenticated=True, body=f"Note {n} on subject {n * 3}."), "a")
+        (
+            _letter(
+                n, sender="Bob <bob@example.net>", authenticated=True, body=f"Note {n} on subject {n * 3}."
+            ),
+            "a",
+        )
         for n in range(21, 41)
     ]
     pipeline.process_batch(batch)  # and all in one batch (rows held back until the commit)
     assert sum(1 for row in _acks(engine) if row.target == "bob@example.net") == 3
 
 
-def test_without_required_auth_an_unauthenticated_sender_is_not_echoed(database_url: str, engine: Engine) -> None:
+def test_without_required_auth_an_unauthenticated_sender_is_not_echoed(
+    database_url: str, engine: Engine
+) -> None:
     settings = _settings(database_url, ack_require_auth=False)
-    forged = _letter(1, sender="Buy Pills Now <victim@example.org>", subject="CHEAP PILLS http://spam.example")
+    forged = _letter(
+        1, sender="Buy Pills Now <victim@example.org>", subject="CHEAP PILLS http://spam.example"
+    )
     make_pipeline(settings, engine).process(forged, source="a")
     [row] = _acks(engine)
     text = row.payload["subject"] + row.payload["body"]

@@ -115,7 +115,9 @@ def test_nested_forwards_are_stored_once_not_once_per_level(settings: Settings, 
     base["From"] = "Constituent <c@example.org>"
     base["Subject"] = "Photos of the damage"
     base.set_content("Here are the photos.")
-    base.add_attachment(b"\x89PNG" + bytes(range(256)) * 400, maintype="image", subtype="png", filename="a.png")
+    base.add_attachment(
+        b"\x89PNG" + bytes(range(256)) * 400, maintype="image", subtype="png", filename="a.png"
+    )
     raw = base.as_bytes()
     for depth in range(10):
         raw = _forward(raw, depth)

@@ -26,8 +26,9 @@ def test_mail_over_the_size_limit_is_logged_from_its_header_without_its_body(
     big = (
         b"From: Big Sender <big@example.org>\r\nTo: casework@opcc.example\r\nSubject: My photos\r\n"
         b"Date: Mon, 01 Jul 2013 10:00:00 +0100\r\nMessage-ID: <big-1@example.org>\r\n"
-        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary=\"B\"\r\n\r\n--B\r\n"
-        b"Content-Type: text/plain\r\n\r\nSECRET-BODY-WORDS\r\n--B\r\nContent-Type: application/octet-stream\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary="B"\r\n\r\n--B\r\n'
+        b"Content-Type: text/plain\r\n\r\nSECRET-BODY-WORDS\r\n--B\r\n"
+        b"Content-Type: application/octet-stream\r\n"
         b"Content-Transfer-Encoding: base64\r\n\r\n" + b"QUFB\r\n" * 40_000 + b"--B--\r\n"
     )
     dovecot.deliver(big)

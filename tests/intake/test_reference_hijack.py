@@ -20,8 +20,13 @@ def _open_case(settings: Settings, engine: Engine) -> str:
     outcome = make_pipeline(settings, engine).process(eml(), source="a")
     assert outcome.case_reference
     with Session(engine) as session:
-        set_status(session, case=require_case(session, outcome.case_reference), status=Status.CLOSED,
-                   actor="U1", settings=settings)  # fmt: skip
+        set_status(
+            session,
+            case=require_case(session, outcome.case_reference),
+            status=Status.CLOSED,
+            actor="U1",
+            settings=settings,
+        )
         session.commit()
     return outcome.case_reference
 
@@ -32,7 +37,9 @@ def _participants(engine: Engine, reference: str) -> int:
         return int(session.scalar(select(func.count()).where(CaseParticipant.case_id == case.id)) or 0)
 
 
-def test_a_guessed_reference_from_a_stranger_opens_a_new_linked_case(settings: Settings, engine: Engine) -> None:
+def test_a_guessed_reference_from_a_stranger_opens_a_new_linked_case(
+    settings: Settings, engine: Engine
+) -> None:
     ref = _open_case(settings, engine)
     attack = eml(
         sender="Stranger <stranger@evil.example>",
@@ -55,7 +62,9 @@ def test_a_guessed_reference_from_a_stranger_opens_a_new_linked_case(settings: S
     assert _participants(engine, ref) == 1  # the stranger did not join
 
 
-def test_a_made_up_message_id_with_the_reference_does_not_join_either(settings: Settings, engine: Engine) -> None:
+def test_a_made_up_message_id_with_the_reference_does_not_join_either(
+    settings: Settings, engine: Engine
+) -> None:
     ref = _open_case(settings, engine)
     attack = eml(
         sender="Stranger <stranger@evil.example>",
@@ -72,7 +81,9 @@ def test_a_made_up_message_id_with_the_reference_does_not_join_either(settings: 
 def test_the_correspondent_and_the_force_still_join_by_reference(settings: Settings, engine: Engine) -> None:
     ref = _open_case(settings, engine)
     pipeline = make_pipeline(settings, engine)
-    again = eml(subject=f"[{ref}] more", message_id="<a2@example.org>", body="More from me.\n", date=later(10))
+    again = eml(
+        subject=f"[{ref}] more", message_id="<a2@example.org>", body="More from me.\n", date=later(10)
+    )
     assert pipeline.process(again, source="a").case_reference == ref
     officer = eml(
         sender="PC Smith <p.smith@west-midlands.pnn.police.uk>",

@@ -141,11 +141,15 @@ class FakeSlackAPI:
             oldest = float(body.get("oldest") or 0)
             with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
             found = [
-                {"type": "message", "ts": m["ts"], "text": m["text"],
-                 **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {})}
+                {
+                    "type": "message",
+                    "ts": m["ts"],
+                    "text": m["text"],
+                    **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {}),
+                }
                 for m in reversed(self.messages_in(str(body.get("channel"))))
                 if float(m["ts"]) > oldest
-            ]  # fmt: skip
+            ]
             return 200, {}, {"ok": True, "messages": found, "has_more": False}
         if method == "conversations.open":
             return 200, {}, {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:]}}
