@@ -44,6 +44,11 @@ def check_slack_settings(settings: Settings, *, socket: bool) -> None:
     from casework.transport import require_tls_for_passwords
 
     require_tls_for_passwords(settings)
+    if settings.smtp_enabled and settings.ack_require_auth and not settings.trusted_authserv_id:
+        log.warning(
+            "CASEWORK_TRUSTED_AUTHSERV_ID is empty, so no acknowledgement will be sent "
+            "(CASEWORK_ACK_REQUIRE_AUTH is on; see docs/security.md)"
+        )
 
 
 def start_workers(

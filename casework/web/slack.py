@@ -5,7 +5,9 @@ minutes a captured request could be sent again and would run again. So a correct
 request's (timestamp, signature) pair is remembered for the window, and a second request with
 the same pair is refused with 401 before bolt sees it. Only correctly signed requests are
 remembered (nobody else can fill the cache), and pairs older than the window are forgotten.
-The cache is in this process's memory: one ``casework serve`` serves one office.
+The cache is in this process's memory: one ``casework serve`` serves one office. A repeat that
+says it is Slack's own retry (``X-Slack-Retry-Num``) is answered 200 with nothing run, so that
+Slack stops retrying something that was already handled.
 
 ``App.dispatch`` blocks until the listener acks (bolt's sync app), so it runs in Starlette's
 thread pool, never on the event loop that every other connection shares.
@@ -71,6 +73,9 @@ def route(bolt: App, signing_secret: str, *, cache: ReplayCache | None = None) -
             body=text, timestamp=timestamp, signature=signature
         )
         if signed and not replays.first_time(timestamp, signature):
+            if request.headers.get("x-slack-retry-num"):
+                # Slack re-sending what it already delivered: say "received" so it stops, run nothing
+                return Response(status_code=200)
             return JSONResponse({"ok": False, "error": "replayed request"}, status_code=401)
         bolt_request = to_bolt_request(request, body)
         answer = await anyio.to_thread.run_sync(bolt.dispatch, bolt_request)
