@@ -18,7 +18,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,8 +31,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
 from bot.app import build_app
-from bot.web import make_server
 from casework.settings import Settings
+from casework.web import app as web_app
+from casework.web.server import start_in_thread
 from store.db import make_engine, upgrade
 from store.workdays import LONDON
 from tests.support.slack_api import fake_slack_api
@@ -160,9 +160,9 @@ def bench(backend: str, count: int, runs: int) -> dict[str, float | str]:
             managers=["U_MGR"],
         )
         client = WebClient(token="xoxb-bench", base_url=api.base_url, timeout=30)
-        server = make_server(build_app(settings, engine, client=client), port=0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        events = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+        bolt = build_app(settings, engine, client=client)
+        server = start_in_thread(web_app.build(settings, bolt=bolt, engine=engine), settings)
+        events = f"{server.url}/slack/events"
         summary_times, ack_times, base_times = [], [], []
         for run in range(runs + 1):  # the first run warms caches and is not counted
             body = slash_command_body(

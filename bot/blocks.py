@@ -81,7 +81,7 @@ def validated_view(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT_LIMIT)}
+    return {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT_LIMIT), "verbatim": True}
 
 
 def section(
@@ -89,7 +89,9 @@ def section(
 ) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "section", "text": _text(text)}
     if fields:
-        block["fields"] = [{"type": "mrkdwn", "text": truncate(f, 2000)} for f in fields[:10]]
+        block["fields"] = [
+            {"type": "mrkdwn", "text": truncate(f, 2000), "verbatim": True} for f in fields[:10]
+        ]
     if accessory:
         block["accessory"] = accessory
     return block

@@ -4,9 +4,14 @@ Anything a member of the public wrote (names, subjects, bodies, even the classif
 which quote their words) passes through :func:`mrkdwn` before it reaches a ``mrkdwn`` text
 object. Slack's own rule is to turn ``&``, ``<`` and ``>`` into entities, which already defuses
 ``<!channel>``, ``<@U123>`` and ``<http://x|label>`` links. On top of that we neutralise the
-plain-text forms Slack also acts on (``@channel``, ``@here``, ``@everyone``, bare URLs) and the
-formatting characters ``*``, ``_``, ``~`` and backticks, so that a sender cannot make their
-words bold, strike out the caseworker's view, or hide text in a code block.
+plain-text forms Slack also acts on (``@channel``, ``@here``, ``@everyone``, bare URLs and
+``www.`` names) and the formatting characters ``*``, ``_``, ``~`` and backticks, so that a sender
+cannot make their words bold, strike out the caseworker's view, or hide text in a code block.
+
+This is the one escape for public text on its way to Slack: the bot's blocks and the
+scheduler's messages both use it, and every mrkdwn text object they build says
+``"verbatim": true`` (:data:`VERBATIM`), so Slack does not turn what is left into links or
+mentions on its own either.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ _CONTROL = str.maketrans({"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u0
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 #: a zero-width space after the scheme stops Slack turning a URL into a link
 _URL_SCHEME = re.compile(r"\b(https?|ftp|mailto|slack)(:)(//)?", re.IGNORECASE)
+_WWW = re.compile(r"\b(www)(\.)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"[ \t\r\f\v]+")
 ZWSP = "\u200b"
+#: set on every mrkdwn text object: Slack shows the text as written, links and names unparsed
+VERBATIM = True
 
 
 def entities(text: str) -> str:
@@ -36,6 +44,7 @@ def mrkdwn(text: str | None, *, limit: int | None = None, one_line: bool = False
     text = entities(text)
     text = _BROADCAST.sub(lambda m: "@" + ZWSP + m.group(1), text)
     text = _URL_SCHEME.sub(lambda m: m.group(1) + m.group(2) + ZWSP + (m.group(3) or ""), text)
+    text = _WWW.sub(lambda m: m.group(1) + ZWSP + m.group(2), text)
     return text.translate(_CONTROL)
 
 

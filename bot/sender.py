@@ -1,9 +1,20 @@
 """The outbox sender: turns due ``slack.*`` outbox rows into Web API calls.
 
 Rows are claimed in one short transaction, sent one by one, and each is marked sent in its own
-transaction right after Slack accepted it, so a crash can at worst repeat the one request in
-flight. A 429 puts the row back for Slack's ``Retry-After``; a 5xx, a timeout or a refused
-connection puts it back with the outbox's back-off. Nothing is ever dropped.
+transaction right after Slack accepted it. A 429 puts the row back for Slack's ``Retry-After``;
+a 5xx, a timeout or a refused connection puts it back with the outbox's back-off. Nothing is
+ever dropped.
+
+Exactly once across timeouts: Slack often carries out a request whose answer arrives too late
+(or never: a 5xx from a proxy, a crash of this process between Slack's answer and the commit).
+So every post carries its outbox key in Slack message metadata (``event_type``
+:data:`EVENT_TYPE`, ``event_payload`` ``{"key": …}``). Before a row whose last attempt may have
+been carried out (a timeout, a 5xx, a dropped connection, or a claim that expired with no answer
+recorded) is posted again, the channel's history since the row was queued
+(``conversations.history`` with ``include_all_metadata``; ``channels:history``,
+``groups:history`` and ``im:history`` scopes) is searched for the key; when it is there, that
+message is recorded as the result and nothing is posted. A lookup that fails leaves the row
+for later rather than risk a second post.
 
 Kinds:
 
@@ -36,7 +47,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -46,6 +57,7 @@ from sqlalchemy import Engine
 from bot import case_file, deadlines, triage
 from bot.access import Access
 from bot.escape import mrkdwn
+from casework.metrics import SLACK_API_ERRORS
 from casework.settings import Settings
 from store.cases import get_case
 from store.db import session_scope
@@ -65,10 +77,28 @@ KINDS = (
     "slack.signoff",
     "slack.close_prompt",
 )
+#: the Slack message metadata ``event_type`` that carries an outbox key
+EVENT_TYPE = "casework_outbox"
+#: a last_error starting with this: the attempt may have been carried out by Slack
+UNCERTAIN = "uncertain: "
+#: history pages read when looking for an earlier post (200 messages each)
+HISTORY_PAGES = 5
 
 
 def london_today() -> date:
     return datetime.now(LONDON).date()
+
+
+def _may_have_been_posted(item: OutboxItem) -> bool:
+    """Could an earlier attempt at ``item`` have reached Slack? (``attempts`` counts this one.)"""
+    if item.attempts <= 1:
+        return False
+    # no error recorded: the claim ran out with no answer (this process died mid-request)
+    return not item.last_error or item.last_error.startswith(UNCERTAIN)
+
+
+class _LookupFailed(Exception):
+    """Looking for an earlier post failed: try again later rather than risk posting twice."""
 
 
 class _Skip(Exception):
@@ -107,6 +137,7 @@ class OutboxSender:
         self.batch = batch
         #: the London date that messages rendered at send time count from (tests fix it)
         self.today = today or london_today
+        self._item: OutboxItem = OutboxItem(key="", kind="")
 
     def drain_once(self) -> int:
         """Send every due row once; returns how many Slack accepted."""
@@ -130,6 +161,10 @@ class OutboxSender:
         log.info("outbox sender stopped")
 
     def _send_one(self, item: OutboxItem) -> int:
+        self._item = item
+        # once an attempt may have reached Slack, every later failure keeps saying so, until a
+        # history lookup has settled it (a refused lookup must not make the next try post blind)
+        sticky = _may_have_been_posted(item)
         try:
             result = self._deliver(item)
         except _Skip as skip:
@@ -140,10 +175,15 @@ class OutboxSender:
             status = getattr(err.response, "status_code", 0)
             error = (err.response.get("error") if hasattr(err.response, "get") else None) or str(status)
             retry = _retry_after(err) if status == 429 else None
-            self._fail(item, f"slack answered {status}: {error}", retry)
+            SLACK_API_ERRORS.labels(reason=str(status)).inc()
+            maybe = UNCERTAIN if status >= 500 or sticky else ""
+            self._fail(item, f"{maybe}slack answered {status}: {error}", retry)
             return 0
-        except Exception as err:  # timeouts, refused connections: Slack did not accept it
-            self._fail(item, f"{type(err).__name__}: {err}", None)
+        except Exception as err:  # timeouts, refused connections
+            SLACK_API_ERRORS.labels(reason=type(err).__name__).inc()
+            # a refused connection reached nobody; anything else may have been carried out
+            maybe = "" if isinstance(err, ConnectionRefusedError) and not sticky else UNCERTAIN
+            self._fail(item, f"{maybe}{type(err).__name__}: {err}", None)
             return 0
         self._finish(item, result=result)
         return 1
@@ -198,10 +238,53 @@ class OutboxSender:
     def _post(
         self, channel: str, text: str, blocks: list[dict[str, Any]] | None, thread_ts: str | None = None
     ) -> dict[str, Any]:
+        item = self._item
+        if _may_have_been_posted(item):
+            found = self._find_posted(channel, item, thread_ts=thread_ts)
+            if found is not None:
+                log.info("outbox %s was posted by an earlier attempt; recorded, not posted again", item.key)
+                return found
         response = self.client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            metadata={"event_type": EVENT_TYPE, "event_payload": {"key": item.key}},
         )
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    def _find_posted(
+        self, channel: str, item: OutboxItem, *, thread_ts: str | None = None
+    ) -> dict[str, Any] | None:
+        """The message an earlier attempt at ``item`` posted in ``channel``, if Slack has it.
+
+        A reply in a thread is not in the channel's history: its thread's replies are read instead.
+        """
+        created = item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=UTC)
+        oldest = f"{created.timestamp() - 60:.6f}"  # a minute of clock skew between us and Slack
+        cursor = None
+        try:
+            for _ in range(HISTORY_PAGES):
+                if thread_ts:
+                    page = self.client.conversations_replies(
+                        channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True,
+                        limit=200, cursor=cursor,
+                    )  # fmt: skip
+                else:
+                    page = self.client.conversations_history(
+                        channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                    )
+                for message in page.get("messages") or []:
+                    metadata = message.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if metadata.get("event_type") == EVENT_TYPE and payload.get("key") == item.key:
+                        return {"channel": channel, "ts": message["ts"], "recovered": True}
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not page.get("has_more") or not cursor:
+                    return None
+        except SlackApiError as err:
+            raise _LookupFailed(f"could not read the channel's history: {err.response.get('error')}") from err
+        return None
 
     def _dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
         channel = self.client.conversations_open(users=user)["channel"]["id"]
@@ -240,9 +323,7 @@ class OutboxSender:
         else:
             if not self.settings.triage_channel:
                 raise RuntimeError("CASEWORK_TRIAGE_CHANNEL is not set")
-            response = self.client.chat_postMessage(
-                channel=self.settings.triage_channel, text=text, blocks=blocks
-            )
+            return self._post(self.settings.triage_channel, text, blocks)
         return {"channel": response["channel"], "ts": response["ts"]}
 
     # --- the case lifecycle ---------------------------------------------------------------------
@@ -291,10 +372,7 @@ class OutboxSender:
             )
             channel, thread = case.slack_channel, case.slack_ts
         if channel and thread:
-            response = self.client.chat_postMessage(
-                channel=channel, thread_ts=thread, text=text, blocks=blocks
-            )
-            return {"channel": response["channel"], "ts": response["ts"]}
+            return self._post(channel, text, blocks, thread_ts=thread)
         if not self.settings.triage_channel:
             raise RuntimeError("CASEWORK_TRIAGE_CHANNEL is not set")
         return self._post(self.settings.triage_channel, text, blocks)

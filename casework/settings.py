@@ -163,6 +163,31 @@ class Settings(BaseSettings):
     automatic_retention_days: int = 90
     quarantine_retention_days: int = 90
     audit_retention_days: int = 2190
+    # --- the web front door and hardening (docs/security.md) ---------------------------
+    #: largest request body accepted (413 above it, checked before the body is read)
+    http_max_body_bytes: int = 1_000_000
+    #: seconds a client has to send its request headers, and again to send its body
+    http_read_timeout_seconds: float = 10.0
+    #: open connections at once; more are closed as soon as they connect
+    http_max_connections: int = 1000
+    #: largest request line plus headers (bytes); larger is answered 400
+    http_max_header_bytes: int = 16 * 1024
+    #: on SIGTERM, how long requests in flight may take to finish
+    http_shutdown_seconds: float = 20.0
+    #: bearer token for GET /metrics (empty: /metrics is off)
+    metrics_token: SecretStr = SecretStr("")
+    #: HTML bodies larger than this are not converted to text (kept as an attachment)
+    html_max_bytes: int = 512 * 1024
+    #: a message that takes longer than this to parse and classify is quarantined
+    message_time_budget_seconds: float = 10.0
+    #: mail larger than this (RFC822.SIZE) is quarantined unread, left in the mailbox
+    max_message_bytes: int = 25 * 1000 * 1000
+    #: acknowledge only senders the office's own server authenticated (Authentication-Results)
+    ack_require_auth: bool = True
+    #: the authserv-id the office's receiving server writes in Authentication-Results
+    trusted_authserv_id: str = ""
+    #: acknowledgements one address can receive per day
+    ack_max_per_address_per_day: int = 3
 
     _split = field_validator(
         "closure_days",

@@ -43,6 +43,8 @@ class ParsedMessage:
     content_type: str = "text/plain"
     #: problems the parser met and worked round ("no Message-ID", "broken boundary", …)
     defects: list[str] = field(default_factory=list)
+    #: every Authentication-Results header, topmost first (:mod:`intake.authresults`)
+    auth_results: list[str] = field(default_factory=list)
 
     @cached_property
     def raw_sha256(self) -> str:

@@ -1,9 +1,13 @@
 """Walking a message's MIME tree: which parts are the sender's words, which are attachments.
 
-``multipart/alternative``: the plain version unless it is empty, else the HTML as text.
+``multipart/alternative``: the plain version unless it is empty, else the HTML as text (only
+its first ``CASEWORK_HTML_MAX_BYTES`` characters; a longer HTML part is also kept whole as an
+attachment so nothing is lost).
 ``related``/``signed``/``encrypted``/``report``: the first part is read, the rest are attachments
 (images, signatures, delivery status, the returned message). ``message/rfc822`` in mixed: its text
-joins the body under a "Forwarded message" banner and the message is kept as an attachment.
+joins the body under a "Forwarded message" banner and the message is kept as one attachment; the
+parts inside it (attachments, messages forwarded within it) are in that attachment already and
+are not stored again, so nested forwards cost their size once, not once per level.
 TNEF ``winmail.dat``: kept, and its body text and files read by :mod:`intake.tnef`.
 """
 
@@ -66,16 +70,22 @@ def walk(part: Message, collected: Collected, max_bytes: int, *, depth: int, for
         if inner is None:
             attach(part, collected, max_bytes)
             return
-        attach(
-            part,
-            collected,
-            max_bytes,
-            data=message_bytes(inner),
-            filename=part_filename(part) or "forwarded-message.eml",
-            content_type=ctype,
-        )
+        if collected.keep_attachments:
+            attach(
+                part,
+                collected,
+                max_bytes,
+                data=message_bytes(inner),
+                filename=part_filename(part) or "forwarded-message.eml",
+                content_type=ctype,
+            )
         # a forwarded message is usually the point of the mail (an MP forwarding a constituent)
-        sub = Collected(attachments=collected.attachments, defects=collected.defects)
+        sub = Collected(
+            attachments=collected.attachments,
+            defects=collected.defects,
+            html_max=collected.html_max,
+            keep_attachments=False,
+        )
         walk(inner, sub, max_bytes, depth=depth + 1, forwarded=True)
         banner = ["---------- Forwarded message ----------"]
         for name in ("From", "Date", "Subject"):
@@ -89,13 +99,19 @@ def walk(part: Message, collected: Collected, max_bytes: int, *, depth: int, for
     if maintype == "text" and subtype in ("plain", "html") and disposition != "attachment":
         data = payload_bytes(part, collected)
         text = part_text(part, collected, data)
+        if subtype == "html" and len(text) > collected.html_max:
+            attach(part, collected, max_bytes, data=data, filename="message.html", content_type="text/html")
+            collected.defects.append(f"HTML over {collected.html_max} characters; only its start was read")
+            text = html_to_text(text[: collected.html_max])
+            collected.texts.append(text + "\n\n[The rest is in the attachment message.html]")
+            return
         collected.texts.append(html_to_text(text) if subtype == "html" else text)
         return
     if ctype == "application/ms-tnef" or part_filename(part).lower() == "winmail.dat":
         data = payload_bytes(part, collected)
         attach(part, collected, max_bytes, data=data, filename=part_filename(part) or "winmail.dat")
         content = read_tnef(data)
-        text = content.body or (html_to_text(content.html) if content.html else "")
+        text = content.body or (html_to_text(content.html[: collected.html_max]) if content.html else "")
         if text.strip():
             collected.texts.append(text)
         for item in content.files:
@@ -140,7 +156,7 @@ def alternative(children: list[Message], collected: Collected, max_bytes: int, d
     versions: list[tuple[str, Collected]] = []
 
     def read(child: Message) -> None:
-        sub = Collected()
+        sub = Collected(html_max=collected.html_max, keep_attachments=collected.keep_attachments)
         walk(child, sub, max_bytes, depth=depth + 1, forwarded=False)
         versions.append((part_type(child), sub))
         collected.defects.extend(sub.defects)

@@ -25,6 +25,10 @@ class Collected:
     texts: list[str] = field(default_factory=list)
     attachments: list[AttachmentInfo] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    #: HTML over this many characters is converted only this far (``CASEWORK_HTML_MAX_BYTES``)
+    html_max: int = 512 * 1024
+    #: inside a forwarded message already kept whole as an attachment: read text, store nothing
+    keep_attachments: bool = True
 
 
 _MIME_TYPE = re.compile(r"\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)/([!#$%&'*+.^_`|~0-9A-Za-z-]+)")
@@ -106,6 +110,8 @@ def attach(
     filename: str = "",
     content_type: str = "",
 ) -> None:
+    if not collected.keep_attachments:
+        return
     if data is None:
         data = payload_bytes(part, collected)
     content_type = content_type or part_type(part)

@@ -55,14 +55,16 @@ def _check_is_mail(raw: bytes) -> None:
         raise Unparseable("not an email: the header block is binary data")
 
 
-def parse_message(raw: bytes, *, attachment_max_bytes: int = 5 * 1024 * 1024) -> ParsedMessage:
+def parse_message(
+    raw: bytes, *, attachment_max_bytes: int = 5 * 1024 * 1024, html_max_bytes: int = 512 * 1024
+) -> ParsedMessage:
     """Parse ``raw`` into a :class:`ParsedMessage`; see the module docstring for the guarantees."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise Unparseable(f"not an email: expected bytes, got {type(raw).__name__}")
     raw = bytes(raw)
     _check_is_mail(raw)
     try:
-        return _parse(raw, attachment_max_bytes)
+        return _parse(raw, attachment_max_bytes, html_max_bytes)
     except RecursionError:
         return _degraded(raw, "nesting too deep to parse")
     except Exception as err:  # never lose a message to a parser bug: degrade, and say so
@@ -113,7 +115,7 @@ def _shared_header(policy: EmailPolicy, name: str, value: str) -> str:
 PARSE_POLICY = _SharedHeadersPolicy()
 
 
-def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
+def _parse(raw: bytes, max_bytes: int, html_max: int = 512 * 1024) -> ParsedMessage:
     msg = BytesParser(policy=PARSE_POLICY).parsebytes(raw)
     raw_headers: dict[str, list[str]] = {}
     for name, value in msg.raw_items():
@@ -145,7 +147,7 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
     if date is None:
         defects.append("no usable Date")
 
-    collected = Collected()
+    collected = Collected(html_max=html_max)
     walk(msg, collected, max_bytes, depth=0, forwarded=False)
     body = "\n\n".join(text.strip("\n") for text in collected.texts if text.strip())
     body = _BLANKS.sub("\n\n", body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
@@ -170,6 +172,7 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         headers=decoded,
         content_type=part_type(msg),
         defects=_unique(defects),
+        auth_results=[hdr.unfold(v) for v in raw_headers.get("authentication-results", [])][:20],
     )
 
 

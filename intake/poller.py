@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from casework.errors import UserError
+from casework.metrics import IMAP_LAST_SUCCESS
 from casework.settings import Settings
 from intake.sources import batched
 from intake.sources.imap import (
@@ -159,6 +160,7 @@ def poll_once(settings: Settings, engine: Engine, *, pipeline: _Pipeline | None 
             finally:
                 folder.close()
             drain_sent(settings, pipeline, engine, summary)
+            IMAP_LAST_SUCCESS.set_to_current_time()
         finally:
             if own:
                 pipeline.close()
@@ -258,6 +260,7 @@ def _serve(
                 summary = new_summary()
                 drain(folder, pipeline, engine, summary, stop=stop, on_message=on_message)
                 drain_sent(settings, pipeline, engine, summary, stop=stop)
+                IMAP_LAST_SUCCESS.set_to_current_time()
                 backoff.reset()  # a whole pass worked: the next fault starts small again
                 if summary["read"]:
                     log.info("IMAP pass: %s", summary)

@@ -19,10 +19,11 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -62,8 +63,61 @@ class Prepared:
     classification: Classification | None = None
 
 
+class OverBudget(BaseException):
+    """The message took longer than ``CASEWORK_MESSAGE_TIME_BUDGET_SECONDS`` to prepare.
+
+    A ``BaseException`` so that the parser's own ``except Exception`` (which degrades rather
+    than lose a message) cannot swallow it.
+    """
+
+
+def over_budget_reason(seconds: float) -> str:
+    return f"took longer than {seconds:g} s to read"
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`OverBudget` in this block once ``seconds`` have passed.
+
+    A ``SIGALRM`` timer interrupts the parser between two Python bytecodes, so one hostile
+    message cannot hold a worker (or ``casework poll``) for ever. Signals reach only the main
+    thread: elsewhere (the poller thread of ``casework serve``) the block runs to its end and
+    :func:`prepare` quarantines it afterwards if it took too long; the caps on headers and HTML
+    keep that end near.
+    """
+    usable = seconds > 0 and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise OverBudget()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def prepare(raw: bytes, settings: Settings, classifier: ClassifierLike | None = None) -> Prepared:
-    """Parse ``raw`` and work out all that depends on it alone; never raises."""
+    """Parse ``raw`` and work out all that depends on it alone, within the time budget; never raises."""
+    budget = settings.message_time_budget_seconds
+    started = time.monotonic()
+    try:
+        with time_budget(budget):
+            prepared = _prepare(raw, settings, classifier)
+    except OverBudget:
+        log.warning("a message took longer than %g s to read; quarantined", budget)
+        return Prepared(failure=over_budget_reason(budget))
+    if budget > 0 and time.monotonic() - started > budget:
+        return Prepared(failure=over_budget_reason(budget))
+    return prepared
+
+
+def _prepare(raw: bytes, settings: Settings, classifier: ClassifierLike | None) -> Prepared:
     try:
         msg = _parse(raw, settings)
     except Unparseable as err:  # bad input from outside
@@ -84,7 +138,9 @@ def prepare(raw: bytes, settings: Settings, classifier: ClassifierLike | None = 
 
 
 def _parse(raw: bytes, settings: Settings) -> ParsedMessage:
-    msg = parse_message(raw, attachment_max_bytes=settings.attachment_max_bytes)
+    msg = parse_message(
+        raw, attachment_max_bytes=settings.attachment_max_bytes, html_max_bytes=settings.html_max_bytes
+    )
     # PostgreSQL text cannot hold NUL characters, which broken mail sometimes carries
     for name in ("subject", "from_name", "body_text"):
         value = getattr(msg, name)

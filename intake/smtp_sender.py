@@ -50,6 +50,9 @@ PREFIX = "email."
 
 
 def connect(settings: Settings) -> smtplib.SMTP:
+    from casework.transport import require_tls_for_passwords
+
+    require_tls_for_passwords(settings, only="SMTP")
     timeout = 30
     if settings.smtp_tls == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(

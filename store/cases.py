@@ -173,6 +173,7 @@ def open_case_pending(
     reasons: list[str] | None = None,
     needs_triage: bool = False,
     actor: str = "intake",
+    linked_to: tuple[int, str] | None = None,
 ) -> tuple[OpenedCase, Slot]:
     """:func:`open_case_quick` with its rows held in ``pending`` (written at its next flush).
 
@@ -183,10 +184,16 @@ def open_case_pending(
     reference = references.take(session, year=received_on.year)
     values = _case_values(settings, reference, category, received_at, subject, correspondent_id,
                           confidence, reasons, needs_triage)  # fmt: skip
+    if linked_to is not None:  # (id, reference) of the case this one is linked to
+        values["linked_case_id"] = linked_to[0]
     opened = OpenedCase(reference, values["category"], values["received_on"], values["due_on"])
     slot = pending.add(Case, values, target=opened)
     for model, row in _opening_rows(values, actor, correspondent_id, case_id=slot):
         pending.add(model, row)
+    if linked_to is not None:
+        pending.add(CaseEvent, {"case_id": slot, "at": values["received_at"], "actor": actor,
+                                "kind": EventKind.LINK.value, "old_value": None, "new_value": linked_to[1],
+                                "note": "names this case's reference, from someone not on it"})  # fmt: skip
     return opened, slot
 
 

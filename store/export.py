@@ -125,3 +125,18 @@ def export_cases(
                 "stage": c.stage,
                 "responded_at": c.responded_at.isoformat() if c.responded_at else None,
             }
+
+
+#: what a spreadsheet reads as the start of a formula (OWASP "CSV injection")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """``value`` for a CSV cell: text a spreadsheet would run as a formula gets a leading ``'``.
+
+    Subjects and names come from the public; ``=HYPERLINK(...)`` in a subject must open as text
+    in Excel or LibreOffice, not as a live formula. Numbers are left alone.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

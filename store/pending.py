@@ -127,6 +127,10 @@ class PendingRows:
         """An outbox row as :func:`store.outbox.enqueue_many` takes it (``case_id`` may be a slot)."""
         self._outbox.append(row)
 
+    def outbox_count(self, *, kind: str, target: str) -> int:
+        """Held-back outbox rows of ``kind`` to ``target`` (not yet in the store)."""
+        return sum(1 for row in self._outbox if row.get("kind") == kind and row.get("target") == target)
+
     def flush(self, session: Session) -> list[tuple[str, int]]:
         """Write every held row, parents first; afterwards every slot holds its id.
 

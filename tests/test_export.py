@@ -78,3 +78,59 @@ def test_export_lists_message_ids_and_participants(
         "participants",
     ]
     assert csv_row["message_ids"] == "<m0@example.org> <m1@example.org>"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_prefixed(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Formula injection: an address or Message-ID from the public starting ``= + - @`` opens as text."""
+    with session_scope(engine) as session:
+        evil = get_or_create_correspondent(session, email="=2+5@evil.example", name="x")
+        case = open_case(
+            session,
+            settings=settings,
+            category="correspondence",
+            correspondent=evil,
+            received_at=datetime(2013, 5, 2, 9, tzinfo=UTC),
+            subject="s",
+        )
+        session.add(
+            Message(
+                case_id=case.id,
+                message_id="@SUM(1+1)",
+                raw_sha256="e" * 64,
+                correspondent_id=evil.id,
+                raw=b"x",
+            )
+        )
+    result = run_cli(
+        ["export", "cases", "--format", "csv"],
+        database_url=database_url,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
+    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["participants"] == "'=2+5@evil.example"
+    assert row["message_ids"] == "'@SUM(1+1)"
+    result = run_cli(
+        ["export", "cases", "--format", "json"],
+        database_url=database_url,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
+    assert json.loads(result.stdout)[0]["participants"] == ["=2+5@evil.example"]  # JSON is data, not cells
+
+
+def test_report_csv_cells_are_prefixed_and_numbers_left_alone() -> None:
+    from casework.report.csv import table_csv
+
+    text = table_csv(
+        [{"name": '=HYPERLINK("http://evil")', "n": -5}, {"name": "\tx", "n": 3}, {"name": "+1", "n": 0}]
+    )
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://evil")', "'\tx", "'+1"]
+    assert [r["n"] for r in rows] == ["-5", "3", "0"]

@@ -20,7 +20,7 @@ from casework.settings import Settings, get_settings
 from store.audit import cli_actor, record_many
 from store.calls.base import Context
 from store.db import session_scope
-from store.export import EXPORT_FIELDS, export_cases
+from store.export import EXPORT_FIELDS, csv_safe, export_cases
 from store.imports import ImportRejected, ImportResult, check_calls, check_cases, import_calls, import_cases
 
 import_app = typer.Typer(
@@ -171,13 +171,12 @@ def export_cases_command(
                 writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
                 writer.writeheader()
                 for row in rows:
-                    writer.writerow(
-                        {
-                            **row,
-                            "message_ids": " ".join(row["message_ids"]),
-                            "participants": " ".join(row["participants"]),
-                        }
-                    )
+                    cells = {
+                        **row,
+                        "message_ids": " ".join(row["message_ids"]),
+                        "participants": " ".join(row["participants"]),
+                    }
+                    writer.writerow({key: csv_safe(value) for key, value in cells.items()})
             # participants' addresses are personal data: one ``exported`` row per case written
             record_many(
                 session, actor=cli_actor(), action="exported", references=shown, detail="export cases"

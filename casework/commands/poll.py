@@ -13,6 +13,7 @@ import typer
 from casework.errors import UserError
 from casework.runtime import open_store
 from casework.settings import get_settings
+from casework.transport import require_tls_for_passwords
 from intake.poller import poll_once, run
 from intake.sources.imap import require_imap_settings
 
@@ -26,6 +27,7 @@ def poll(
         raise UserError("--json prints the summary of one pass: use it with --once.")
     settings = get_settings()
     require_imap_settings(settings)  # before touching the database: say what is missing first
+    require_tls_for_passwords(settings)
     engine = open_store(settings)
     if once:
         summary = poll_once(settings, engine)

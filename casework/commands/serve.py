@@ -42,6 +42,14 @@ def check_slack_settings(settings: Settings, *, socket: bool) -> None:
     problems = settings.problems()
     if problems:
         raise UserError("; ".join(problems))
+    from casework.transport import require_tls_for_passwords
+
+    require_tls_for_passwords(settings)
+    if settings.smtp_enabled and settings.ack_require_auth and not settings.trusted_authserv_id:
+        log.warning(
+            "CASEWORK_TRUSTED_AUTHSERV_ID is empty, so no acknowledgement will be sent "
+            "(CASEWORK_ACK_REQUIRE_AUTH is on; see docs/security.md)"
+        )
 
 
 def start_workers(
@@ -103,7 +111,7 @@ def _thread(name: str, target: Callable[[threading.Event], None], stop: threadin
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
-        port: int = typer.Option(3000, help="HTTP port for /slack/events and /healthz."),
+        port: int = typer.Option(3000, help="HTTP port for /slack/events, /healthz and /metrics."),
         host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for all interfaces)."),
         socket: bool = typer.Option(False, "--socket", help="Use Socket Mode (needs SLACK_APP_TOKEN)."),
     ) -> None:
@@ -138,14 +146,21 @@ def register(app: typer.Typer) -> None:
             _wait(stop)
             handler.close()
         else:
-            from bot.web import make_server
+            from casework.web import app as web_app
+            from casework.web.server import bind, make_server
 
-            server = make_server(bolt, host=host, port=port)
-            threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-            typer.echo(f"casework: listening on http://{host}:{server.server_address[1]}/slack/events")
-            _wait(stop)
-            server.shutdown()
-            server.server_close()
+            server = make_server(web_app.build(settings, bolt=bolt, engine=engine), settings)
+            sock = bind(host, port)
+            typer.echo(f"casework: listening on http://{host}:{sock.getsockname()[1]}/slack/events")
+            try:
+                # uvicorn takes SIGTERM/SIGINT while it runs, lets requests in flight finish,
+                # then hands the signal back to the handler above, which stops the workers
+                server.run(sockets=[sock])
+            except KeyboardInterrupt:
+                pass
+            finally:
+                stop.set()
+                sock.close()
         typer.echo("casework: stopped")
 
 

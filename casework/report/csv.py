@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from casework.report.tables import TABLE_KEYS, TIMELINESS_KEY
+from store.export import csv_safe
 
 
 def table_columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -26,7 +27,7 @@ def table_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=table_columns(rows), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerow({key: "" if value is None else csv_safe(value) for key, value in row.items()})
     return buffer.getvalue()
 
 

@@ -17,6 +17,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from bot.escape import mrkdwn
+
 Block = dict[str, Any]
 
 #: Slack's limits: 50 blocks per message, 3000 characters per section text, 150 per header.
@@ -28,8 +30,12 @@ OVERDUE_CHANNEL_LINES = 10
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters as entities: no ``<@U…>`` mention, no ``<url|link>``."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Public text made safe for mrkdwn: the bot's one escape (:func:`bot.escape.mrkdwn`).
+
+    Entities for Slack's control characters, and ``@channel``, bare links, ``www.`` names,
+    ``*bold*``, ``_italic_``, ``~strike~`` and backticks defused; newlines are kept.
+    """
+    return mrkdwn(text)
 
 
 def short(text: str, limit: int = 120) -> str:
@@ -96,7 +102,7 @@ def _is_slack_id(value: str) -> bool:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def section(text: str) -> Block:

@@ -40,11 +40,16 @@ def london_now() -> datetime:
 
 def run_job(spec: JobSpec, settings: Settings, engine: Engine, clock: Clock) -> object:
     """One run of one job; a failure is logged and the scheduler goes on."""
+    from casework.metrics import SCHEDULER_RUNS
+
     try:
-        return spec.func(settings, engine, clock())
+        result = spec.func(settings, engine, clock())
     except Exception:
+        SCHEDULER_RUNS.labels(job=spec.id, outcome="failed").inc()
         log.exception("scheduled job %s failed; it runs again at its next time", spec.id)
         return None
+    SCHEDULER_RUNS.labels(job=spec.id, outcome="ok").inc()
+    return result
 
 
 def build(settings: Settings, engine: Engine, *, clock: Clock = london_now) -> BackgroundScheduler:

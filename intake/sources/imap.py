@@ -12,7 +12,11 @@ old UIDs mean nothing any more: the folder is read again from the start and dedu
 the pipeline makes the second reading harmless.
 
 Fetching uses ``BODY.PEEK[]``, so the ``\\Seen`` flag people see in their mail client is left
-alone.
+alone. Each batch's ``RFC822.SIZE`` is asked first: a message over ``CASEWORK_MAX_MESSAGE_BYTES``
+is never downloaded. Only its header is, and it is logged as a case whose body is a note saying
+it is too large to read automatically and where it is in the mailbox (the message stays there,
+marked like any other). A case rather than the quarantine: the sender still gets a reference and
+a caseworker sees it in triage, where a quarantined message waits for someone to look.
 """
 
 from __future__ import annotations
@@ -178,7 +182,10 @@ class ImapFolder:
         return ssl.create_default_context(cafile=self.settings.imap_ca_file or None)
 
     def connect(self) -> None:
+        from casework.transport import require_tls_for_passwords
+
         s = self.settings
+        require_tls_for_passwords(s, only="IMAP")
         where = f"{s.imap_host}:{s.imap_port} (CASEWORK_IMAP_TLS={s.imap_tls})"
         timeout = SocketTimeout(connect=15, read=120)
         try:
@@ -269,10 +276,20 @@ class ImapFolder:
     def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes]]:
         """``(uid, raw bytes)`` of each message still there, in UID order, a batch at a time."""
         client = self._c()
+        limit = self.settings.max_message_bytes
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
-            found = client.fetch(batch, ["BODY.PEEK[]"])
+            sizes = client.fetch(batch, ["RFC822.SIZE"])
+            big = [uid for uid in batch if int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0)) > limit]
+            small = [uid for uid in batch if uid in sizes and uid not in big]
+            found = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+            heads = client.fetch(big, ["BODY.PEEK[HEADER]"]) if big else {}
             for uid in batch:
+                if uid in heads and b"BODY[HEADER]" in heads[uid]:
+                    size = int(sizes[uid][b"RFC822.SIZE"])
+                    log.warning("IMAP uid %d: %d bytes, over the size limit; header only", uid, size)
+                    yield uid, too_large(bytes(heads[uid][b"BODY[HEADER]"]), size, self.source(uid))
+                    continue
                 data = found.get(uid)
                 if data is None or b"BODY[]" not in data:
                     continue  # expunged by someone else meanwhile
@@ -329,6 +346,32 @@ class ImapFolder:
                     client.idle_done()
                 except (*TRANSIENT_ERRORS, IMAPClientError) as err:
                     raise ImapUnavailable(f"IMAP connection dropped while idling: {err}") from err
+
+
+TOO_LARGE_NOTE = "too large to read automatically, open it in the mailbox"
+_BODY_HEADERS = (b"content-type:", b"content-transfer-encoding:", b"mime-version:")
+
+
+def too_large(header: bytes, size: int, source: str) -> bytes:
+    """A message of ``header`` (its own, kept) and a short note in place of the body."""
+    kept: list[bytes] = []
+    dropping = False
+    for line in header.replace(b"\r\n", b"\n").split(b"\n"):
+        if not line.strip():
+            continue
+        if line[:1] in (b" ", b"\t"):  # a folded continuation of the field before
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = line.lower().startswith(_BODY_HEADERS)
+        if not dropping:
+            kept.append(line)
+    kept += [b"MIME-Version: 1.0", b"Content-Type: text/plain; charset=utf-8", b"X-Casework-Too-Large: yes"]
+    note = (
+        f"[This message is {size / 1_000_000:.1f} MB, over CASEWORK_MAX_MESSAGE_BYTES: {TOO_LARGE_NOTE}. "
+        f"It is at {source}]"
+    )
+    return b"\r\n".join(kept) + b"\r\n\r\n" + note.encode() + b"\r\n"
 
 
 def _close_quietly(client: IMAPClient) -> None:

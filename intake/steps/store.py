@@ -60,6 +60,10 @@ def _held(ctx: Context, opening: bool) -> tuple[PendingRows, ReferenceBlocks, bo
 def _open(ctx: Context, pending: PendingRows, references: ReferenceBlocks) -> tuple[OpenedCase, Slot]:
     """Open the case with its history, participant and ``slack.triage`` outbox row."""
     cls = ctx.classification
+    link = ctx.extra.get("link_to")  # named a case's reference without being on it (thread step)
+    reasons = list(cls.reasons) if cls else ["no classifier ran"]
+    if link is not None:
+        reasons.append(f"names {link[1]} but the sender is not on that case")
     case, case_id = open_case_pending(
         ctx.session,
         pending,
@@ -70,8 +74,9 @@ def _open(ctx: Context, pending: PendingRows, references: ReferenceBlocks) -> tu
         subject=ctx.msg.subject,
         correspondent_id=ctx.extra.get("correspondent_id"),
         confidence=cls.confidence if cls else None,
-        reasons=list(cls.reasons) if cls else ["no classifier ran"],
-        needs_triage=cls.needs_triage if cls else True,
+        reasons=reasons,
+        needs_triage=(cls.needs_triage if cls else True) or link is not None,
+        linked_to=link,
     )
     pending.add_outbox({"key": f"triage:{case.reference}", "kind": "slack.triage",
                         "payload": {"reference": case.reference}, "case_id": case_id})  # fmt: skip

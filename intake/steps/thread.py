@@ -6,6 +6,14 @@ the case reference (``[WMOPC-2013-000123]``, with the configured prefix), or whe
 person sent the same subject and text a short while ago with a new Message-ID (people press
 Send twice). Re-opening a closed case is the ``store`` step's job, because automatic mail that
 threads onto a closed case must not re-open it.
+
+References are sequential, so anyone can guess one. A reference alone (in the subject, or in a
+made-up Message-ID) joins the case only when the sender is already on it (its correspondent or
+a participant) or writes from the office's own or a force domain. Anyone else's mail opens a
+new case linked to the referenced one and flagged for triage (``ctx.extra["link_to"]``), so a
+stranger can neither read themselves into a case nor re-open it. A real In-Reply-To/References
+match (the Message-ID of a message on the case) still joins: that is a reply to mail the
+person was sent.
 """
 
 from __future__ import annotations
@@ -14,12 +22,13 @@ import re
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlmodel import col
 
 from intake.steps import Context
 from store.cases import get_case
 from store.enums import EventKind
-from store.models import Case, CaseEvent, Correspondent, Message
+from store.models import Case, CaseEvent, CaseParticipant, Correspondent, Message
 
 NAME = "thread"
 DESCRIPTION = "join a reply or a re-sent message to its case"
@@ -61,6 +70,52 @@ def case_by_reference(ctx: Context, reference: str) -> Case | None:
     return ctx.session.get(Case, merged_into) if merged_into is not None else None
 
 
+def trusted_domains(ctx: Context) -> set[str]:
+    """The office's own domains and the force's: their people may write about any case."""
+    s = ctx.settings
+    own = {a.rpartition("@")[2].lower() for a in (*s.office_addresses, *s.consultation_addresses,
+                                                   s.smtp_from, s.imap_user) if a and "@" in a}  # fmt: skip
+    return own | {d.lower() for d in s.force_domains}
+
+
+def on_the_case(ctx: Context, case: Case) -> bool:
+    """Is the sender one of ``case``'s people, or writing from an office or force domain?"""
+    address = ctx.msg.from_addr
+    if not address:
+        return False
+    domain = address.rpartition("@")[2]
+    if any(domain == d or domain.endswith("." + d) for d in trusted_domains(ctx)):
+        return True
+    ctx.sync()
+    found = ctx.session.execute(
+        select(col(Correspondent.id))
+        .where(col(Correspondent.email) == address)
+        .where(
+            or_(
+                col(Correspondent.id) == case.correspondent_id,
+                col(Correspondent.id).in_(
+                    select(col(CaseParticipant.correspondent_id)).where(
+                        col(CaseParticipant.case_id) == case.id
+                    )
+                ),
+            )
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def case_by_guessable_reference(ctx: Context, reference: str) -> Case | None:
+    """The case a written reference names, if the sender may join it; else remember the link."""
+    case = case_by_reference(ctx, reference)
+    if case is None:
+        return None
+    if on_the_case(ctx, case):
+        return case
+    ctx.extra.setdefault("link_to", (case.id, case.reference))
+    return None
+
+
 def case_for_message_ids(ctx: Context, ids: list[str]) -> Case | None:
     """The case of the newest of ``ids`` that is logged on a case."""
     ids = [i for i in dict.fromkeys(ids) if i]
@@ -80,7 +135,7 @@ def case_for_message_ids(ctx: Context, ids: list[str]) -> Case | None:
     prefix = ctx.settings.reference_prefix
     for message_id in reversed(ids):
         for reference in references_in(message_id, prefix):
-            case = case_by_reference(ctx, reference)
+            case = case_by_guessable_reference(ctx, reference)
             if case is not None:
                 return case
     return None
@@ -127,7 +182,7 @@ def run(ctx: Context) -> None:
         ctx.case, ctx.joined_by = case, "In-Reply-To/References"
         return
     for reference in references_in(msg.subject, ctx.settings.reference_prefix):
-        case = case_by_reference(ctx, reference)
+        case = case_by_guessable_reference(ctx, reference)
         if case is not None:
             ctx.case, ctx.joined_by = case, "case reference in the subject"
             return

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +16,8 @@ from slack_sdk.models.views import View
 from bot.app import build_app
 from bot.blocks import validated, validated_view
 from bot.sender import OutboxSender
-from bot.web import make_server
+from casework.web import app as web_app
+from casework.web.server import start_in_thread
 from store.cases import get_case
 from store.db import make_engine, session_scope
 from store.outbox import enqueue
@@ -38,14 +38,12 @@ def running_bot(database_url: str, api: FakeSlackAPI, **overrides: object) -> It
     settings = bot_settings(database_url, api, **values)
     engine = make_engine(settings.database_url)
     client = WebClient(token="xoxb-test", base_url=api.base_url, timeout=2)
-    server = make_server(build_app(settings, engine, client=client), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    bolt = build_app(settings, engine, client=client)
+    server = start_in_thread(web_app.build(settings, bolt=bolt, engine=engine), settings)
     try:
         yield RunningBot(api=api, server=server, settings=settings, engine=engine, client=client)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         engine.dispose()
 
 

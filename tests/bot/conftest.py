@@ -1,6 +1,7 @@
 """A running bot for tests: the fake Slack Web API, a migrated store, and the HTTP server.
 
-``bot`` starts ``casework serve``'s HTTP server on a free port (in a thread) against a fresh
+``bot`` starts ``casework serve``'s front door (uvicorn, :mod:`casework.web`) on a free port
+(in a thread) against a fresh
 SQLite or PostgreSQL database, with the Web API pointed at :mod:`tests.support.slack_api`.
 Access: ``U_CW`` is a caseworker, ``U_MGR`` a manager, ``U_GRP`` a caseworker through the
 user group ``S_TEAM``, and ``U_OUT`` nobody.
@@ -8,7 +9,6 @@ user group ``S_TEAM``, and ``U_OUT`` nobody.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +19,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.app import build_app
-from bot.web import SlackHTTPServer, make_server
 from casework.settings import Settings
+from casework.web import app as web_app
+from casework.web.server import Running, start_in_thread
 from store.cases import get_or_create_correspondent, open_case
 from store.db import session_scope
 from store.models import Case, Message
@@ -35,15 +36,14 @@ CASEWORKER, MANAGER, GROUP_MEMBER, OUTSIDER = "U_CW", "U_MGR", "U_GRP", "U_OUT"
 @dataclass
 class RunningBot:
     api: FakeSlackAPI
-    server: SlackHTTPServer
+    server: Running
     settings: Settings
     engine: Engine
     client: WebClient
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/slack/events"
+        return f"{self.server.url}/slack/events"
 
     def command(self, text: str, *, user: str = CASEWORKER, wait: bool = True) -> dict[str, Any]:
         """Run ``/casework text`` and return the JSON posted to its response_url."""
@@ -93,14 +93,12 @@ def bot(database_url: str, api: FakeSlackAPI) -> Iterator[RunningBot]:
     settings = bot_settings(database_url, api)
     engine = make_engine(settings.database_url)
     client = WebClient(token="xoxb-test", base_url=api.base_url, timeout=2)
-    server = make_server(build_app(settings, engine, client=client), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    bolt = build_app(settings, engine, client=client)
+    server = start_in_thread(web_app.build(settings, bolt=bolt, engine=engine), settings)
     try:
         yield RunningBot(api=api, server=server, settings=settings, engine=engine, client=client)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         engine.dispose()
 
 

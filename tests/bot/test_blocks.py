@@ -174,6 +174,9 @@ def test_manifest_declares_what_the_bot_uses() -> None:
         "- message.channels",
         "- message.groups",
         "- usergroups:read",
+        "- channels:history",
+        "- groups:history",
+        "- im:history",
     ):
         assert needed in manifest, needed
     assert manifest.count("/slack/events") == 3

@@ -19,8 +19,7 @@ def test_signature_helper_matches_slacks_published_vector() -> None:
 
 
 def test_healthz_answers(bot: RunningBot) -> None:
-    host, port = bot.server.server_address[:2]
-    with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as answer:
+    with urllib.request.urlopen(f"{bot.server.url}/healthz", timeout=5) as answer:
         assert answer.status == 200
         assert json.loads(answer.read()) == {"ok": True}
 

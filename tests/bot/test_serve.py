@@ -122,3 +122,110 @@ def test_serve_answers_signed_requests_sends_outbox_and_stops_on_sigterm(
         out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert "stopped" in out
+
+
+def _start_serve(tmp_path: Path, api: FakeSlackAPI, **extra: str) -> tuple[subprocess.Popen[str], int]:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(url)
+    from store.db import upgrade
+
+    upgrade(engine)
+    engine.dispose()
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        CASEWORK_SLACK_API_URL=api.base_url,
+        CASEWORK_CASEWORKERS="U_CW",
+        **extra,
+    )
+    process = subprocess.Popen(
+        _casework("serve", "--port", str(port)),
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return process, port
+        except OSError:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+
+
+def test_sigterm_lets_a_request_in_flight_finish_then_refuses_new_ones(
+    tmp_path: Path, api: FakeSlackAPI
+) -> None:
+    """Half a signed request is sent, then SIGTERM, then the rest: it is still answered 200."""
+    from tests.support.slack_requests import signature
+
+    process, port = _start_serve(tmp_path, api)
+    try:
+        body = slash_command_body("help", user_id="U_CW", response_url=api.response_url()).encode()
+        ts = str(int(time.time()))
+        head = (
+            "POST /slack/events HTTP/1.1\r\nHost: casework\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"X-Slack-Request-Timestamp: {ts}\r\n"
+            f"X-Slack-Signature: {signature(SECRET, ts, body.decode())}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(head + body[:20])
+            time.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.7)
+            with pytest.raises(OSError):  # no new connections once shutting down
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            sock.sendall(body[20:])
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        if not answer.startswith(b"HTTP/1.1 200"):
+            process.send_signal(signal.SIGTERM)
+            raise AssertionError((answer, process.communicate(timeout=30)))
+        assert api.wait_for("/response/")[0].body["response_type"] == "ephemeral"
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "stopped" in out
+
+
+def test_serving_process_memory_stays_flat_under_a_flood(tmp_path: Path, api: FakeSlackAPI) -> None:
+    """The old server grew from 30 to 232 MB on one ``Content-Length: -1`` request of 200 MiB."""
+    process, port = _start_serve(tmp_path, api)
+
+    def rss() -> int:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) * 1024
+
+    chunk = b"x" * (1024 * 1024)
+    try:
+        baseline = rss()
+        samples = []
+        for _ in range(4):
+            for _ in range(50):  # 50 MiB a round, 200 MiB in all
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                        sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
+                        sock.sendall(chunk)
+                except OSError:
+                    pass
+            samples.append(rss())
+        assert max(samples) - baseline < 20 * 1024 * 1024, (baseline, samples)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)

@@ -22,7 +22,13 @@ from store.cases import require_case
 from store.models import OutboxItem
 from tests.conftest import make_settings
 from tests.support.cli import run_cli
-from tests.support.intake_mail import CAMPAIGN_TEXT, eml, later, make_pipeline
+from tests.support.intake_mail import CAMPAIGN_TEXT, TRUSTED_AUTHSERV_ID, later, make_pipeline
+from tests.support.intake_mail import eml as unauthenticated_eml
+
+
+def eml(**fields: Any) -> bytes:
+    """Letters here come through the office's server, which authenticated the sender's domain."""
+    return unauthenticated_eml(authenticated=True, **fields)
 
 
 class Inbox:
@@ -61,6 +67,7 @@ def ack_settings(database_url: str, smtp_server: tuple[Inbox, int]) -> Settings:
         office_addresses=["opcc@pcc.example.gov.uk"],
         consultation_addresses=["consult@pcc.example.gov.uk"],
         office_name="Office of the West Midlands PCC",
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
 
 
@@ -151,7 +158,11 @@ def test_templates_are_editable_files(
     (tmp_path / "ack_subject.txt").write_text("We have your letter, ref {reference}\n")
     (tmp_path / "ack_body.txt").write_text("Hello {name}, due {due_on}.\n")
     settings = make_settings(
-        database_url, smtp_host="127.0.0.1", smtp_port=smtp_server[1], ack_template_dir=str(tmp_path)
+        database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server[1],
+        ack_template_dir=str(tmp_path),
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
     make_pipeline(settings, engine).process(eml(), source="a")
     smtp_sender.drain(settings, engine)
@@ -166,14 +177,20 @@ def test_broken_template_still_logs_the_case(
     (tmp_path / "ack_subject.txt").write_text("ref {reference} {unknown}\n")
     (tmp_path / "ack_body.txt").write_text("x\n")
     settings = make_settings(
-        database_url, smtp_host="127.0.0.1", smtp_port=smtp_server[1], ack_template_dir=str(tmp_path)
+        database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server[1],
+        ack_template_dir=str(tmp_path),
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
     assert make_pipeline(settings, engine).process(eml(), source="a").kind == "opened"
     assert acks(engine) == []
 
 
 def test_smtp_down_keeps_the_row_for_later(database_url: str, engine: Engine) -> None:
-    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=free_port())
+    settings = make_settings(
+        database_url, smtp_host="127.0.0.1", smtp_port=free_port(), trusted_authserv_id=TRUSTED_AUTHSERV_ID
+    )
     make_pipeline(settings, engine).process(eml(), source="a")
     assert smtp_sender.drain(settings, engine) == 0
     [row] = acks(engine)
@@ -246,7 +263,11 @@ def test_a_back_fill_acknowledges_only_when_asked(
     folder = tmp_path / "export"
     folder.mkdir()
     (folder / "one.eml").write_bytes(eml())
-    smtp = {"CASEWORK_SMTP_HOST": "127.0.0.1", "CASEWORK_SMTP_PORT": str(smtp_server[1])}
+    smtp = {
+        "CASEWORK_SMTP_HOST": "127.0.0.1",
+        "CASEWORK_SMTP_PORT": str(smtp_server[1]),
+        "CASEWORK_TRUSTED_AUTHSERV_ID": TRUSTED_AUTHSERV_ID,
+    }
     args = ["ingest", str(folder), "--json", *([flag] if flag else [])]
     result = run_cli(
         args, database_url=ack_settings.database_url, monkeypatch=monkeypatch, capsys=capsys, env=smtp

@@ -213,7 +213,7 @@ def test_a_parser_bug_is_quarantined_not_raised(
 ) -> None:
     import intake.prepare
 
-    def broken(raw: bytes, *, attachment_max_bytes: int) -> None:
+    def broken(raw: bytes, **limits: int) -> None:
         raise IndexError("parser bug")
 
     monkeypatch.setattr(intake.prepare, "parse_message", broken)

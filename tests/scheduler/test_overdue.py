@@ -74,7 +74,7 @@ def test_one_dm_per_assignee_with_all_their_overdue_cases(engine: Engine, alert_
     assert body.index(jane_old) < body.index(jane_new)  # most overdue first
     for wanted in ("overdue by 13 working days", "Wed 20 Mar 2013", "Waiting on the force", "overdue by 1"):
         assert wanted in body, wanted
-    assert "&lt;@U999&gt; &amp; &lt;http://evil.example|click&gt;" in body
+    assert "&lt;@U999&gt; &amp; &lt;http:\\u200b//evil.example|click&gt;" in body  # bot.escape.mrkdwn
     assert "<@U999>" not in body and "<http://evil" not in body
     assert watched not in body and soon not in body and raj not in body
     assert raj in json.dumps(items["overdue:2013-04-10:dm:U0RAJ"].payload["blocks"])

@@ -153,7 +153,7 @@ def test_warning_says_what_the_case_is_escaped(engine: Engine, alert_settings: S
         "Waiting on the force",
     ):
         assert wanted in body, wanted
-    assert "&lt;@U999&gt; &amp; &lt;http://evil.example|click&gt;" in body
+    assert "&lt;@U999&gt; &amp; &lt;http:\\u200b//evil.example|click&gt;" in body  # bot.escape.mrkdwn
     assert "<@U999>" not in body and "<http://evil" not in body
     assert "<@U0CASEWKR>" in body  # the assignee is mentioned on purpose
     assert posts["C0ALERTS"]["text"] == f"{ref}: 2 working days left (due Wed 10 Apr 2013)"

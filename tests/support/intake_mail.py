@@ -17,6 +17,8 @@ from intake.message import Classification, ParsedMessage
 from intake.pipeline import Pipeline
 
 BASE = datetime(2013, 3, 4, 10, 0, tzinfo=UTC)
+#: the authserv-id of the office's receiving server in tests (CASEWORK_TRUSTED_AUTHSERV_ID)
+TRUSTED_AUTHSERV_ID = "mx.pcc.example.gov.uk"
 
 
 class StandInClassifier:
@@ -48,8 +50,13 @@ def eml(
     in_reply_to: str | None = None,
     date: datetime = BASE,
     headers: dict[str, str] | None = None,
+    authenticated: bool = False,
 ) -> bytes:
+    """A letter; ``authenticated`` adds the office server's ``dmarc=pass`` for its From domain."""
     msg = EmailMessage()
+    if authenticated:
+        domain = sender.rpartition("@")[2].strip(">")
+        msg["Authentication-Results"] = f"{TRUSTED_AUTHSERV_ID}; dmarc=pass header.from={domain}"
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject

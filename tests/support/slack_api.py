@@ -7,6 +7,13 @@ makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang
 
 Files posted in Slack: :meth:`FakeSlackAPI.add_file` registers one; ``files.info`` describes it
 and ``GET`` of its ``url_private`` serves its bytes, but only with the bot token (as Slack does).
+makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang; ``"late"``
+carries the call out (the message is posted) and then answers only after ``hang_seconds``, as
+Slack does when its answer is slow: the client times out on a post that happened.
+
+Posted messages are kept per channel (``posted``) with their ``metadata``, and
+``conversations.history`` answers from them (newest first, ``oldest`` honoured, metadata only
+with ``include_all_metadata``), so a sender can look for what it already posted.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ class FakeSlackAPI:
     #: files posted in Slack, by id: the ``files.info`` object plus ``"content"`` (bytes)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     token: str = "xoxb-test"
+    #: channel → messages posted there (dicts with ts, text, metadata), oldest first
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
 
@@ -70,7 +79,7 @@ class FakeSlackAPI:
         return f"{self.url}/response/{name}"
 
     def fail(self, method: str, mode: str, times: int = 1, retry_after: int = 1) -> None:
-        """The next ``times`` calls of ``method`` answer ``mode``: "429", "500" or "hang"."""
+        """The next ``times`` calls of ``method`` answer ``mode``: "429", "500", "hang" or "late"."""
         self.failures[method] = _Failure(mode, times, retry_after)
 
     def of(self, method: str) -> list[Call]:
@@ -124,9 +133,10 @@ class FakeSlackAPI:
             return [c for c in self.calls if c.path.startswith("/upload/")]
 
     def next_ts(self) -> str:
+        """Timestamps like Slack's: the current time, always increasing."""
         with self.lock:
             self._ts += 1
-            return f"1700000000.{self._ts:06d}"
+            return f"{int(time.time())}.{self._ts:06d}"
 
     def answer(self, call: Call) -> tuple[int, dict[str, str], Any]:
         failure = self.failures.get(call.method)
@@ -139,16 +149,55 @@ class FakeSlackAPI:
             if failure.mode == "hang":
                 time.sleep(self.hang_seconds)
                 return 504, {}, {"ok": False, "error": "timeout"}
+            if failure.mode == "late":
+                answer = self._carry_out(call)
+                time.sleep(self.hang_seconds)
+                return answer
+        return self._carry_out(call)
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.posted.get(channel, []))
+
+    def _carry_out(self, call: Call) -> tuple[int, dict[str, str], Any]:
         method, body = call.method, call.body
         if call.path.startswith("/response/") or call.path.startswith("/upload/"):
             return 200, {}, "ok"
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = body.get("ts") or self.next_ts()
+            if method == "chat.postMessage":
+                metadata = body.get("metadata")
+                if isinstance(metadata, str):
+                    metadata = json.loads(metadata or "null")
+                with self.lock:
+                    self.posted.setdefault(str(body.get("channel")), []).append(
+                        {
+                            "ts": ts,
+                            "text": body.get("text"),
+                            "metadata": metadata,
+                            "thread_ts": body.get("thread_ts"),
+                        }
+                    )
             return (
                 200,
                 {},
                 {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}},
             )
+        if method in ("conversations.history", "conversations.replies"):
+            oldest = float(body.get("oldest") or 0)
+            thread = body.get("ts") if method == "conversations.replies" else None
+            with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+            found = [
+                {
+                    "type": "message",
+                    "ts": m["ts"],
+                    "text": m["text"],
+                    **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {}),
+                }
+                for m in reversed(self.messages_in(str(body.get("channel"))))
+                if float(m["ts"]) > oldest and (thread is None or thread in (m["ts"], m.get("thread_ts")))
+            ]
+            return 200, {}, {"ok": True, "messages": found, "has_more": False}
         if method == "conversations.open":
             return 200, {}, {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:]}}
         if method in ("views.open", "views.publish", "views.update"):
@@ -232,8 +281,32 @@ def _handler(api: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
 
         do_PUT = do_POST
 
-        def do_GET(self) -> None:
-            path = urlsplit(self.path).path
+        def do_GET(self) -> None:  # Web API methods called with GET, and files' url_private
+            parts = urlsplit(self.path)
+            path = parts.path
+            if not path.startswith("/api/"):
+                self._serve_file(path)
+                return
+            method = path[len("/api/") :] if path.startswith("/api/") else path
+            body: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
+            call = Call(path=path, method=method, body=body, headers=dict(self.headers.items()))
+            with api.lock:
+                api.calls.append(call)
+            status, headers, answer = api.answer(call)
+            data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass
+
+        def _serve_file(self, path: str) -> None:
+            """A file posted in Slack, to the bot token only (as Slack serves ``url_private``)."""
             call = Call(path=path, method=path, body={}, headers=dict(self.headers.items()))
             with api.lock:
                 api.calls.append(call)

@@ -57,13 +57,16 @@ def register(app: App, deps: Deps) -> None:
                 share = "share" in (a.lower() for a in args)
             text, message = handler(deps, user, args, body, client)
         except Refused as err:
+            share = False  # a refusal or an error is for the asker alone, never the channel
             text, message = str(err), blocks.refusal(str(err))
         except (UserError, CaseError) as err:
+            share = False
             text = str(err)
             message = blocks.error(text)
             if name not in HANDLERS:
                 message += blocks.help_blocks()[1:]
         except Exception:
+            share = False
             log.exception("/casework %s failed", name)
             text = "Something went wrong on our side; it has been logged. Please try again in a minute."
             message = blocks.error(text)
