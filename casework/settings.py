@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     weekly_summary_time: time = time(9, 0)
     retrain_time: time = time(2, 30)
 
+    # --- surgeries and casework meetings -------------------------------------------------
+    #: hours before an appointment that its reminder email goes out
+    surgery_reminder_hours: int = 48
+    #: a cancellation made less than this many hours before the slot counts as late
+    surgery_late_cancel_hours: int = 48
+    #: how long the first person on a waiting list holds the offer of a freed slot
+    surgery_offer_hours: int = 24
+    #: Slack user IDs of the hosts, who get each session's briefing pack the working day before
+    surgery_hosts: CommaList = Field(default_factory=list)
+    #: the secret in the calendar feed's address, ``/calendar/<token>.ics`` (empty: no feed)
+    calendar_token: SecretStr = SecretStr("")
+
     _split = field_validator(
         "closure_days",
         "force_domains",
@@ -124,6 +136,7 @@ class Settings(BaseSettings):
         "caseworkers",
         "managers",
         "warning_thresholds",
+        "surgery_hosts",
         mode="before",
     )(_split_list)
 
