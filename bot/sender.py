@@ -16,10 +16,13 @@ Kinds:
   was closed, merged, moved to monitoring, or its due date moved).
 * ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests).
 * ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post.
+* ``slack.file`` ``{"user", "filename", "title", "text", "content_b64"}`` — a file (a
+  surgery's briefing pack) uploaded to the user's DM with ``text`` as its comment.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from collections.abc import Callable
@@ -40,7 +43,7 @@ from store.workdays import LONDON
 
 log = logging.getLogger(__name__)
 
-KINDS = ("slack.triage", "slack.warning", "slack.post", "slack.dm", "slack.update")
+KINDS = ("slack.triage", "slack.warning", "slack.post", "slack.dm", "slack.update", "slack.file")
 
 
 def london_today() -> date:
@@ -158,7 +161,21 @@ class OutboxSender:
             return {"channel": response["channel"], "ts": response["ts"]}
         if item.kind == "slack.dm":
             return self._dm(payload["user"], payload.get("text", ""), payload.get("blocks"))
+        if item.kind == "slack.file":
+            return self._file(payload)
         raise _Skip(f"unknown kind {item.kind}")
+
+    def _file(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel = self.client.conversations_open(users=payload["user"])["channel"]["id"]
+        response = self.client.files_upload_v2(
+            channel=channel,
+            content=base64.b64decode(payload["content_b64"]),
+            filename=payload["filename"],
+            title=payload.get("title") or payload["filename"],
+            initial_comment=payload.get("text") or None,
+        )
+        files = response.get("files") or [{}]
+        return {"channel": channel, "file": files[0].get("id")}
 
     def _post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
         response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)

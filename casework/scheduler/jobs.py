@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 
 from casework.scheduler.digest import run_digest
+from casework.scheduler.surgeries import run_surgeries
 from casework.scheduler.warnings import run_pass
 from casework.scheduler.weekly import run_weekly
 from casework.settings import Settings
@@ -33,6 +34,8 @@ JobFunc = Callable[[Settings, Engine, datetime], object]
 
 #: the last hour of the working day in which the warning pass runs again (new or re-dated cases)
 LAST_WARNING_HOUR = 17
+#: how often the surgeries pass runs (reminders, offers, briefs)
+SURGERY_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ def digest_job(settings: Settings, engine: Engine, now: datetime) -> object:
 
 def weekly_job(settings: Settings, engine: Engine, now: datetime) -> object:
     return run_weekly(engine, settings, now=now)
+
+
+def surgeries_job(settings: Settings, engine: Engine, now: datetime) -> object:
+    return run_surgeries(engine, settings, now=now)
 
 
 def new_labels(engine: Engine) -> int:
@@ -138,6 +145,16 @@ def job_table(settings: Settings) -> list[JobSpec]:
             _cron_days(settings.retrain_time, "*"),
         ),
     ]
+    table.append(
+        JobSpec(
+            "surgeries",
+            "Surgery reminders, waiting-list offers and briefing packs",
+            f"every {SURGERY_MINUTES} minutes",
+            surgeries_job,
+            IntervalTrigger(minutes=SURGERY_MINUTES, timezone=LONDON),
+            catch_up=True,
+        )
+    )
     if settings.imap_enabled and not settings.imap_idle:
         table.append(
             JobSpec(

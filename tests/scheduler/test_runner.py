@@ -36,7 +36,7 @@ def test_every_job_coalesces_and_never_overlaps(sqlite_url: str) -> None:
     scheduler.start(paused=True)
     try:
         jobs = scheduler.get_jobs()
-        assert {job.id for job in jobs} == {"warnings", "digest", "weekly", "retrain", "poll"}
+        assert {job.id for job in jobs} == {"warnings", "digest", "weekly", "retrain", "surgeries", "poll"}
         for job in jobs:
             assert job.coalesce is True and job.max_instances == 1
             assert job.misfire_grace_time == MISFIRE_GRACE.total_seconds()
