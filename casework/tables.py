@@ -52,6 +52,19 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("pct_within_target", "% in target"),
         ("holiday", "Bank holiday"),
     ],
+    "surgeries": [
+        ("month", "Month"),
+        ("sessions", "Sessions"),
+        ("cancelled_sessions", "Cancelled"),
+        ("slots", "Slots"),
+        ("booked", "Booked"),
+        ("attended", "Attended"),
+        ("late_cancellations", "Late cancellations"),
+        ("cancellations", "Cancellations"),
+        ("no_shows", "No-shows"),
+        ("virtual_sessions", "Virtual"),
+        ("meetings", "Meetings"),
+    ],
 }
 
 TITLES = {
@@ -60,6 +73,7 @@ TITLES = {
     "closure_times": "Closed cases: time to full response, by month closed (deadline: 20 UK working days)",
     "aged_unclosed": "Cases not closed and over 28 days old at {as_of}, by month received",
     "calls": "Telephone hunt group, by week",
+    "surgeries": "Surgeries and casework meetings, by month held",
 }
 
 
@@ -80,7 +94,7 @@ def render(tables: dict[str, Any], console: Console | None = None) -> None:
             table.add_column(
                 heading, justify="left" if key in ("month", "week_commencing", "holiday") else "right"
             )
-        for row in tables[name]:
+        for row in tables.get(name, []):
             table.add_row(
                 *(cell(row.get(key)) if key != "holiday" else row.get(key, "") for key, _ in columns),
                 style="bold" if row.get("month", row.get("week_commencing")) == "total" else None,

@@ -14,7 +14,7 @@ import typer
 
 from casework import report
 from casework.commands.stats import parse_date
-from casework.demo import demo_calls, demo_cases, demo_period
+from casework.demo import demo_calls, demo_cases, demo_period, demo_surgeries
 from casework.runtime import open_store
 from casework.settings import get_settings
 from casework.tables import render
@@ -34,7 +34,7 @@ def demo(
     ),
     today: str | None = typer.Option(None, "--today", help="pretend today is this date (YYYY-MM-DD)"),
 ) -> None:
-    """Load demo data (12 months of cases and calls), print the Board's tables and write the report."""
+    """Load demo data (a year of cases, calls and surgeries), print the Board's tables, write the report."""
     settings = get_settings().model_copy(
         update={"database_url": f"sqlite:///{database}", "reference_prefix": "DEMO"}
     )
@@ -43,9 +43,11 @@ def demo(
     with session_scope(engine) as session:
         cases = import_cases(session, settings=settings, rows=demo_cases(day))
         calls = import_calls(session, rows=demo_calls(day))
+    with session_scope(engine) as session:
+        sessions = demo_surgeries(session, day)
     typer.echo(
         f"demo data in {database}: {cases.imported} new cases ({cases.already_present} already there), "
-        f"{calls.imported} new calls"
+        f"{calls.imported} new calls, {sessions} new surgery sessions"
     )
     start, end = demo_period(day)
     with session_scope(engine) as session:

@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Any
 
-from casework.report.tables import TABLE_KEYS
+from casework.report.tables import SURGERY_KEY, TABLE_KEYS, has_surgeries
 
 
 def table_columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -32,4 +32,5 @@ def table_csv(rows: list[dict[str, Any]]) -> str:
 
 def csv_files(tables: dict[str, Any]) -> dict[str, str]:
     """File name → CSV text, one per table."""
-    return {f"{key}.csv": table_csv(tables[key]) for key in TABLE_KEYS}
+    keys = (*TABLE_KEYS, SURGERY_KEY) if has_surgeries(tables) else TABLE_KEYS
+    return {f"{key}.csv": table_csv(tables[key]) for key in keys}
