@@ -50,6 +50,7 @@ HELP_LINES = [
     ("due [5]", "cases due within N working days"),
     ("overdue", "cases past their due date"),
     ("find TEXT", "cases by reference, subject or correspondent"),
+    ("surgeries", "the next surgeries and casework meetings, with their free slots to book"),
 ]
 
 
@@ -267,6 +268,7 @@ def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
             ],
         ),
         context(f"Why {category_label(case.category)}: {_reasons(case)}"),
+        offer_surgery_button(case.reference),
     ]
     if detail.linked or detail.campaign_title is not None:
         bits = []
@@ -289,6 +291,22 @@ def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
     if hidden > 0:
         blocks.append(context(f"and {hidden} more message{'s' if hidden != 1 else ''}, not shown here"))
     return validated(blocks)
+
+
+def offer_surgery_button(reference: str) -> dict[str, Any]:
+    """The case view's "Offer surgery appointment" (opens the slot picker, :mod:`bot.surgery_blocks`)."""
+    return {
+        "type": "actions",
+        "block_id": f"case:{reference}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "surgery_offer",
+                "text": {"type": "plain_text", "text": "Offer surgery appointment"},
+                "value": reference,
+            }
+        ],
+    }
 
 
 def _history_lines(detail: CaseDetail) -> str:
