@@ -42,6 +42,8 @@ from store.workdays import LONDON
 
 log = logging.getLogger(__name__)
 
+#: the ``source`` of the surgery emails written on a case (left out of "the last messages")
+SURGERY_SOURCE = "surgeries"
 #: the outbox kind the bot's sender uploads to a DM
 FILE_KIND = "slack.file"
 
@@ -108,13 +110,18 @@ def _cases(session: Session, booking: SurgeryBooking) -> list[Case]:
 def _case_brief(session: Session, case: Case) -> CaseBrief:
     messages = session.execute(
         select(Message.body_text, Message.direction)  # type: ignore[call-overload]
-        .where(Message.case_id == case.id)
+        .where(Message.case_id == case.id, Message.source != SURGERY_SOURCE)  # not our own invitations
         .order_by(col(Message.received_at).desc(), col(Message.id).desc())
         .limit(3)
     ).all()
     notes = session.execute(
         select(CaseEvent.note, CaseEvent.at)  # type: ignore[call-overload]
-        .where(CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.NOTE.value, CaseEvent.note != "")
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == EventKind.NOTE.value,
+            CaseEvent.note != "",
+            ~col(CaseEvent.note).startswith("surgery "),  # the bookings' own history is shown apart
+        )
         .order_by(col(CaseEvent.at).desc(), col(CaseEvent.id).desc())
         .limit(3)
     ).all()

@@ -162,8 +162,10 @@ def test_cancellations_are_late_inside_the_late_cancel_hours(cli: Cli, db: Engin
     )
     [november, total] = figures["surgeries"]
     assert november == total | {"month": "2026-11"}
-    assert list(november) == ["month", "sessions", "cancelled_sessions", "slots", "booked", "attended",
-                              "late_cancellations", "cancellations", "no_shows", "virtual_sessions", "meetings"]  # fmt: skip
+    assert list(november) == [
+        "month", "sessions", "cancelled_sessions", "slots", "booked", "attended",
+        "late_cancellations", "cancellations", "no_shows", "virtual_sessions", "meetings",
+    ]  # fmt: skip
     assert (november["cancellations"], november["late_cancellations"], november["booked"]) == (2, 1, 0)
 
 
@@ -253,7 +255,7 @@ def test_the_weather_moves_bookings_in_order_and_two_that_do_not_fit_wait(
         cli.send()
         before = {
             b["id"]: calendar_part(mail_to(inbox, f"p{n}@example.org")[0])[1]
-            for n, b in zip(range(1, 6), booked)
+            for n, b in zip(range(1, 6), booked, strict=True)
         }
     with time_machine.travel(datetime(2026, 11, 13, 9, 0, tzinfo=LONDON), tick=False):
         result = cli.json(
