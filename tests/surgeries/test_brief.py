@@ -36,41 +36,96 @@ def _setup(engine: Engine, settings: Settings) -> tuple[int, str]:
     appointment; Sam in slot 1 with a new case."""
     with session_scope(engine) as session:
         jane = get_or_create_correspondent(session, email="jane@example.org", name="Jane Public")
-        case = open_case(session, settings=settings, category="complaint", received_at=datetime(2026, 9, 1, 9, tzinfo=UTC),
-                         subject="Burglary report", correspondent=jane)  # fmt: skip
-        for n, text in enumerate(["Nobody came after my burglary.", "> quoted\nStill waiting for a call back.",
-                                  "Thank you for your letter."]):  # fmt: skip
-            session.add(Message(case_id=case.id, message_id=f"<b{n}@example.org>", raw_sha256=f"b{n}".ljust(64, "0"),
-                                from_addr="jane@example.org", subject="Burglary", body_text=text, raw=b"x",
-                                received_at=datetime(2026, 9, 1 + n, 9, tzinfo=UTC)))  # fmt: skip
-        record_event(session, case=case, kind=EventKind.NOTE, actor="U_CW", note="Referred to force PSD",
-                     at=datetime(2026, 9, 10, 9, tzinfo=UTC))  # fmt: skip
+        case = open_case(
+            session,
+            settings=settings,
+            category="complaint",
+            received_at=datetime(2026, 9, 1, 9, tzinfo=UTC),
+            subject="Burglary report",
+            correspondent=jane,
+        )
+        for n, text in enumerate(
+            [
+                "Nobody came after my burglary.",
+                "> quoted\nStill waiting for a call back.",
+                "Thank you for your letter.",
+            ]
+        ):
+            session.add(
+                Message(
+                    case_id=case.id,
+                    message_id=f"<b{n}@example.org>",
+                    raw_sha256=f"b{n}".ljust(64, "0"),
+                    from_addr="jane@example.org",
+                    subject="Burglary",
+                    body_text=text,
+                    raw=b"x",
+                    received_at=datetime(2026, 9, 1 + n, 9, tzinfo=UTC),
+                )
+            )
+        record_event(
+            session,
+            case=case,
+            kind=EventKind.NOTE,
+            actor="U_CW",
+            note="Referred to force PSD",
+            at=datetime(2026, 9, 10, 9, tzinfo=UTC),
+        )
         earlier = surgeries.add_session(
             session, on=date(2026, 10, 9), at=time(18, 30), host="deputy", venue="Walsall"
         )
-        before, _ = surgeries.book(session, settings=settings, session_id=earlier.id, name="Jane Public",  # type: ignore[arg-type]
-                                   email="jane@example.org", case_reference=case.reference,
-                                   now=datetime(2026, 10, 1, tzinfo=UTC))  # fmt: skip
+        before, _ = surgeries.book(
+            session,
+            settings=settings,
+            session_id=earlier.id,
+            name="Jane Public",  # type: ignore[arg-type]
+            email="jane@example.org",
+            case_reference=case.reference,
+            now=datetime(2026, 10, 1, tzinfo=UTC),
+        )
         surgeries.record_outcome(
             session, booking_id=before.id, attended=True, note="Asked about the PSD delay"
         )  # type: ignore[arg-type]
         sitting = surgeries.add_session(
             session, on=FRIDAY, at=time(18, 30), host="commissioner", venue="Dudley"
         )
-        surgeries.book(session, settings=settings, session_id=sitting.id, name="Jane Public", email="jane@example.org",  # type: ignore[arg-type]
-                       slot=2, needs="hearing loop", case_reference=case.reference, now=NOW)  # fmt: skip
-        surgeries.book(session, settings=settings, session_id=sitting.id, name="Sam Newcomer",  # type: ignore[arg-type]
-                       email="sam@example.org", slot=1, now=NOW)  # fmt: skip
+        surgeries.book(
+            session,
+            settings=settings,
+            session_id=sitting.id,
+            name="Jane Public",
+            email="jane@example.org",  # type: ignore[arg-type]
+            slot=2,
+            needs="hearing loop",
+            case_reference=case.reference,
+            now=NOW,
+        )
+        surgeries.book(
+            session,
+            settings=settings,
+            session_id=sitting.id,
+            name="Sam Newcomer",  # type: ignore[arg-type]
+            email="sam@example.org",
+            slot=1,
+            now=NOW,
+        )
         return sitting.id, case.reference  # type: ignore[return-value]
 
 
 def test_the_brief_holds_each_slot_in_time_order_with_case_history(
-    surgery_settings: Settings, db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    surgery_settings: Settings,
+    db: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     sid, reference = _setup(db, surgery_settings)
-    result = run_cli(["surgery", "brief", str(sid), "--out", str(tmp_path), "--json"],
-                     database_url=surgery_settings.database_url, monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    result = run_cli(
+        ["surgery", "brief", str(sid), "--out", str(tmp_path), "--json"],
+        database_url=surgery_settings.database_url,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
     assert result.exit_code == 0, result.stderr
     files = [Path(p) for p in json.loads(result.stdout)["files"]]
     page = files[0].read_text()
@@ -82,8 +137,12 @@ def test_the_brief_holds_each_slot_in_time_order_with_case_history(
     assert "9 Oct 2026 (surgery, deputy): attended — Asked about the PSD delay" in page
     if len(files) > 1:  # Chromium is installed here: the PDF is the same page printed
         assert files[1].suffix == ".pdf" and files[1].read_bytes().startswith(b"%PDF")
-    missing = run_cli(["surgery", "brief", "999", "--out", str(tmp_path)], database_url=surgery_settings.database_url,
-                      monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    missing = run_cli(
+        ["surgery", "brief", "999", "--out", str(tmp_path)],
+        database_url=surgery_settings.database_url,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
     assert missing.exit_code == 2 and "No session" in missing.stderr
 
 
@@ -132,6 +191,7 @@ def test_only_caseworkers_and_hosts_may_receive_a_brief(surgery_settings: Settin
 
 def test_the_brief_moment_skips_bank_holidays(surgery_settings: Settings) -> None:
     """A session on Tuesday 7 April 2026: Easter Monday and Good Friday are holidays, so Thursday."""
-    sitting = SurgerySession(host="deputy", held_on=date(2026, 4, 7),
-                             starts_at=datetime(2026, 4, 7, 17, 30, tzinfo=UTC))  # fmt: skip
+    sitting = SurgerySession(
+        host="deputy", held_on=date(2026, 4, 7), starts_at=datetime(2026, 4, 7, 17, 30, tzinfo=UTC)
+    )
     assert surgeries.brief_moment(surgery_settings, sitting) == datetime(2026, 4, 2, 9, 0, tzinfo=LONDON)

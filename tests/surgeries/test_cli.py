@@ -45,8 +45,13 @@ class Cli:
         }
 
     def run(self, *args: str) -> Result:
-        return run_cli(list(args), database_url=self.settings.database_url, monkeypatch=self.monkeypatch,
-                       capsys=self.capsys, env=self.env)  # fmt: skip
+        return run_cli(
+            list(args),
+            database_url=self.settings.database_url,
+            monkeypatch=self.monkeypatch,
+            capsys=self.capsys,
+            env=self.env,
+        )
 
     def json(self, *args: str) -> Any:
         result = self.run(*args, "--json")
@@ -80,15 +85,35 @@ def mail_to(inbox: Inbox, address: str) -> list[EmailMessage]:
 
 
 def book(cli: Cli, session_id: int, n: int, *extra: str) -> dict[str, Any]:
-    return dict(cli.json("surgery", "book", str(session_id), "--name", f"Person {n}", "--email",
-                         f"p{n}@example.org", *extra))  # fmt: skip
+    return dict(
+        cli.json(
+            "surgery",
+            "book",
+            str(session_id),
+            "--name",
+            f"Person {n}",
+            "--email",
+            f"p{n}@example.org",
+            *extra,
+        )
+    )
 
 
 def test_sessions_are_refused_on_a_bank_holiday_of_any_uk_nation(cli: Cli, db: Engine) -> None:
     """St Patrick's Day (Northern Ireland only), St Andrew's Day (Scotland only) and Christmas."""
     for day in ("2026-03-17", "2026-11-30", "2026-12-25"):
-        result = cli.run("surgery", "add", "--on", day, "--at", "18:30", "--host", "commissioner",
-                         "--venue", "Dudley Council House")  # fmt: skip
+        result = cli.run(
+            "surgery",
+            "add",
+            "--on",
+            day,
+            "--at",
+            "18:30",
+            "--host",
+            "commissioner",
+            "--venue",
+            "Dudley Council House",
+        )
         assert result.exit_code == 2 and "bank holiday" in result.stderr and "Traceback" not in result.stderr
     bad = cli.run("surgery", "add", "--on", FRIDAY, "--at", "18:30", "--host", "mayor", "--venue", "X")
     assert bad.exit_code == 2 and "commissioner" in bad.stderr
@@ -99,8 +124,18 @@ def test_sessions_are_refused_on_a_bank_holiday_of_any_uk_nation(cli: Cli, db: E
 
 def test_booking_fills_slots_in_order_then_the_waiting_list_and_links_cases(cli: Cli, db: Engine) -> None:
     with time_machine.travel(NOW, tick=False):
-        added = cli.json("surgery", "add", "--on", FRIDAY, "--at", "18:30", "--host", "commissioner",
-                         "--venue", "Dudley Council House")  # fmt: skip
+        added = cli.json(
+            "surgery",
+            "add",
+            "--on",
+            FRIDAY,
+            "--at",
+            "18:30",
+            "--host",
+            "commissioner",
+            "--venue",
+            "Dudley Council House",
+        )
         assert set(added) == {"id"}
         sid = added["id"]
         first = book(cli, sid, 1, "--needs", "hearing loop", "--phone", "0121 000 0000")
@@ -117,8 +152,20 @@ def test_booking_fills_slots_in_order_then_the_waiting_list_and_links_cases(cli:
         assert chosen.exit_code == 2 and "taken" in chosen.stderr
         on_purpose = book(cli, sid, 9, "--waitlist")
         assert on_purpose["status"] == "waitlisted"
-        meeting = cli.json("surgery", "add", "--on", "2026-11-16", "--at", "10:00", "--host", "deputy",
-                           "--venue", "Lloyd House", "--kind", "meeting")  # fmt: skip
+        meeting = cli.json(
+            "surgery",
+            "add",
+            "--on",
+            "2026-11-16",
+            "--at",
+            "10:00",
+            "--host",
+            "deputy",
+            "--venue",
+            "Lloyd House",
+            "--kind",
+            "meeting",
+        )
         existing = first["case"]
         linked = book(cli, meeting["id"], 20, "--case", existing)
         assert linked["case"] == existing
@@ -163,9 +210,18 @@ def test_cancellations_are_late_inside_the_late_cancel_hours(cli: Cli, db: Engin
     [november, total] = figures["surgeries"]
     assert november == total | {"month": "2026-11"}
     assert list(november) == [
-        "month", "sessions", "cancelled_sessions", "slots", "booked", "attended",
-        "late_cancellations", "cancellations", "no_shows", "virtual_sessions", "meetings",
-    ]  # fmt: skip
+        "month",
+        "sessions",
+        "cancelled_sessions",
+        "slots",
+        "booked",
+        "attended",
+        "late_cancellations",
+        "cancellations",
+        "no_shows",
+        "virtual_sessions",
+        "meetings",
+    ]
     assert (november["cancellations"], november["late_cancellations"], november["booked"]) == (2, 1, 0)
 
 
@@ -174,8 +230,18 @@ def test_confirmation_and_cancellation_carry_icalendar_request_and_cancel(
 ) -> None:
     inbox = smtp[0]
     with time_machine.travel(NOW, tick=False):
-        sid = cli.json("surgery", "add", "--on", FRIDAY, "--at", "14:30", "--host", "commissioner",
-                       "--venue", "Coventry Council House")  # fmt: skip
+        sid = cli.json(
+            "surgery",
+            "add",
+            "--on",
+            FRIDAY,
+            "--at",
+            "14:30",
+            "--host",
+            "commissioner",
+            "--venue",
+            "Coventry Council House",
+        )
         booked = book(cli, sid["id"], 1, "--slot", "3")
         cli.send()
         [confirmation] = mail_to(inbox, "p1@example.org")
@@ -203,8 +269,20 @@ def test_a_freed_slot_is_offered_in_turn_and_never_under_four_hours_before(
 ) -> None:
     inbox = smtp[0]
     with time_machine.travel(NOW, tick=False):
-        sid = cli.json("surgery", "add", "--on", FRIDAY, "--at", "18:30", "--host", "commissioner",
-                       "--venue", "Dudley", "--slots", "2")["id"]  # fmt: skip
+        sid = cli.json(
+            "surgery",
+            "add",
+            "--on",
+            FRIDAY,
+            "--at",
+            "18:30",
+            "--host",
+            "commissioner",
+            "--venue",
+            "Dudley",
+            "--slots",
+            "2",
+        )["id"]
         holders = [book(cli, sid, n) for n in (1, 2)]
         waiting = [book(cli, sid, n) for n in (3, 4)]
         assert [w["status"] for w in waiting] == ["waitlisted", "waitlisted"]
@@ -246,10 +324,34 @@ def test_the_weather_moves_bookings_in_order_and_two_that_do_not_fit_wait(
     """Dudley is snowed off; three appointments fit the day session at Lloyd House, two do not."""
     inbox = smtp[0]
     with time_machine.travel(NOW, tick=False):
-        dudley = cli.json("surgery", "add", "--on", FRIDAY, "--at", "18:30", "--host", "commissioner",
-                          "--venue", "Dudley Council House", "--slots", "5")["id"]  # fmt: skip
-        lloyd = cli.json("surgery", "add", "--on", "2026-11-16", "--at", "10:00", "--host", "commissioner",
-                         "--venue", "Lloyd House", "--slots", "4")["id"]  # fmt: skip
+        dudley = cli.json(
+            "surgery",
+            "add",
+            "--on",
+            FRIDAY,
+            "--at",
+            "18:30",
+            "--host",
+            "commissioner",
+            "--venue",
+            "Dudley Council House",
+            "--slots",
+            "5",
+        )["id"]
+        lloyd = cli.json(
+            "surgery",
+            "add",
+            "--on",
+            "2026-11-16",
+            "--at",
+            "10:00",
+            "--host",
+            "commissioner",
+            "--venue",
+            "Lloyd House",
+            "--slots",
+            "4",
+        )["id"]
         already = book(cli, lloyd, 10, "--slot", "2")
         booked = [book(cli, dudley, n, "--slot", str(n)) for n in (1, 2, 3, 4, 5)]
         cli.send()
@@ -331,8 +433,20 @@ def test_reminders_go_once_at_the_reminder_hours(
 
 def test_attended_and_no_show_are_counted(cli: Cli, db: Engine) -> None:
     with time_machine.travel(NOW, tick=False):
-        sid = cli.json("surgery", "add", "--on", FRIDAY, "--at", "18:30", "--host", "commissioner",
-                       "--virtual", "https://meet.example.org/pcc", "--slots", "4")["id"]  # fmt: skip
+        sid = cli.json(
+            "surgery",
+            "add",
+            "--on",
+            FRIDAY,
+            "--at",
+            "18:30",
+            "--host",
+            "commissioner",
+            "--virtual",
+            "https://meet.example.org/pcc",
+            "--slots",
+            "4",
+        )["id"]
         came, missed = book(cli, sid, 1), book(cli, sid, 2)
         assert (
             cli.json("surgery", "attended", str(came["id"]), "--note", "street lighting")["status"]

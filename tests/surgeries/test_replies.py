@@ -31,12 +31,28 @@ def _sent_id(engine: Engine, booking_id: int, kind: str) -> str:
 
 def _setup(engine: Engine, settings: Settings) -> tuple[int, int, str]:
     with session_scope(engine) as session:
-        sitting = surgeries.add_session(session, on=local_date(NOW).replace(day=13), at=NOW.time().replace(hour=18, minute=30),
-                                        host="commissioner", venue="Dudley", slots=1)  # fmt: skip
-        booked, case = surgeries.book(session, settings=settings, session_id=sitting.id, name="Jane Public",  # type: ignore[arg-type]
-                                      email="jane@example.org")  # fmt: skip
-        waiting, _ = surgeries.book(session, settings=settings, session_id=sitting.id, name="Sam Waiting",  # type: ignore[arg-type]
-                                    email="sam@example.org")  # fmt: skip
+        sitting = surgeries.add_session(
+            session,
+            on=local_date(NOW).replace(day=13),
+            at=NOW.time().replace(hour=18, minute=30),
+            host="commissioner",
+            venue="Dudley",
+            slots=1,
+        )
+        booked, case = surgeries.book(
+            session,
+            settings=settings,
+            session_id=sitting.id,
+            name="Jane Public",  # type: ignore[arg-type]
+            email="jane@example.org",
+        )
+        waiting, _ = surgeries.book(
+            session,
+            settings=settings,
+            session_id=sitting.id,
+            name="Sam Waiting",  # type: ignore[arg-type]
+            email="sam@example.org",
+        )
         assert booked.status == "booked" and waiting.status == "waitlisted"
         return booked.id, waiting.id, case.reference  # type: ignore[return-value]
 
@@ -55,19 +71,35 @@ def test_a_reply_saying_cancel_to_the_confirmation_cancels_and_offers_the_slot(
         confirm = _sent_id(db, booked, "confirm")
         pipeline = make_pipeline(surgery_settings, db)
         # a thank-you (quoting the email's own "cancel") and a stranger's "cancel" change nothing
-        thanks = eml(sender="Jane Public <jane@example.org>", subject="Re: your appointment",
-                     body="Thank you, see you then.\n\nOn Mon, Casework wrote:\n> reply with the word \"cancel\"\n",
-                     message_id="<r1@example.org>", in_reply_to=confirm, date=NOW)  # fmt: skip
-        stranger = eml(sender="Mallory <mallory@example.org>", subject="Re: your appointment",
-                       body="cancel", message_id="<r2@example.org>", in_reply_to=confirm, date=NOW)  # fmt: skip
+        thanks = eml(
+            sender="Jane Public <jane@example.org>",
+            subject="Re: your appointment",
+            body='Thank you, see you then.\n\nOn Mon, Casework wrote:\n> reply with the word "cancel"\n',
+            message_id="<r1@example.org>",
+            in_reply_to=confirm,
+            date=NOW,
+        )
+        stranger = eml(
+            sender="Mallory <mallory@example.org>",
+            subject="Re: your appointment",
+            body="cancel",
+            message_id="<r2@example.org>",
+            in_reply_to=confirm,
+            date=NOW,
+        )
         for raw in (thanks, stranger):
             outcome = pipeline.process(raw, source="test")
             assert outcome.kind == "attached" and outcome.case_reference == reference
         with Session(db) as session:
             assert session.get(SurgeryBooking, booked).status == "booked"  # type: ignore[union-attr]
-        cancel = eml(sender="Jane Public <jane@example.org>", subject="Re: your appointment",
-                     body="I'm so sorry, I need to cancel: my child is ill.\n", message_id="<r3@example.org>",
-                     in_reply_to=confirm, date=NOW)  # fmt: skip
+        cancel = eml(
+            sender="Jane Public <jane@example.org>",
+            subject="Re: your appointment",
+            body="I'm so sorry, I need to cancel: my child is ill.\n",
+            message_id="<r3@example.org>",
+            in_reply_to=confirm,
+            date=NOW,
+        )
         outcome = pipeline.process(cancel, source="test")
         assert outcome.kind == "attached" and outcome.case_reference == reference
         with Session(db) as session:
@@ -88,8 +120,14 @@ def test_a_reply_saying_cancel_to_the_confirmation_cancels_and_offers_the_slot(
             )
             assert directions.count("in") == 3 and directions.count("out") == 2  # confirmation, cancellation
         offer = _sent_id(db, waiting, "offer")
-        yes = eml(sender="Sam Waiting <sam@example.org>", subject="Re: an appointment is free",
-                  body="Yes please!\n", message_id="<r4@example.org>", in_reply_to=offer, date=NOW)  # fmt: skip
+        yes = eml(
+            sender="Sam Waiting <sam@example.org>",
+            subject="Re: an appointment is free",
+            body="Yes please!\n",
+            message_id="<r4@example.org>",
+            in_reply_to=offer,
+            date=NOW,
+        )
         pipeline.process(yes, source="test")
         pipeline.close()
     with Session(db) as session:
