@@ -373,7 +373,7 @@ def surgeries_table(session: Session, *, start: date, end: date) -> list[dict[st
         figures["meetings"] += row.kind == "meeting"
     if month_of:
         for row in session.execute(
-            select(bookings_t.c.session_id, bookings_t.c.status, bookings_t.c.late).where(
+            select(bookings_t.c.session_id, bookings_t.c.status, bookings_t.c.late, bookings_t.c.slot).where(
                 bookings_t.c.session_id.in_(list(month_of))
             )
         ):
@@ -382,8 +382,10 @@ def surgeries_table(session: Session, *, start: date, end: date) -> list[dict[st
                 figures["booked"] += 1
             figures["attended"] += row.status == "attended"
             figures["no_shows"] += row.status == "no_show"
-            figures["cancellations"] += row.status == "cancelled"
-            figures["late_cancellations"] += row.status == "cancelled" and bool(row.late)
+            # an appointment cancelled (one that held a slot: leaving a waiting list is not)
+            appointment = row.status == "cancelled" and row.slot is not None
+            figures["cancellations"] += appointment
+            figures["late_cancellations"] += appointment and bool(row.late)
     total = dict.fromkeys(SURGERY_COLUMNS, 0)
     table = []
     for month, figures in by_month.items():

@@ -4,7 +4,8 @@ The thread step has already joined the reply to its case by In-Reply-To/Referenc
 surgery emails' Message-IDs name the booking and what the message was
 (:mod:`store.surgery_mail`). A reply from the booking's own address to a confirmation, a
 move or a reminder that says "cancel" (in the person's own words, above any quoted text)
-cancels the appointment, which frees the slot for the waiting list; a reply to an offer that
+cancels the appointment, which frees the slot for the waiting list (to the waiting-list notice,
+it takes the person off the list); a reply to an offer that
 says "yes" takes the slot, "no" passes it on. Anything else is an ordinary reply on the case.
 """
 
@@ -56,7 +57,9 @@ def run(ctx: Context) -> None:
         return  # not the person the email went to: an ordinary reply
     text = own_words(msg.body_text)
     try:
-        if kind in ABOUT_APPOINTMENT and booking.status == "booked" and CANCEL.search(text):
+        appointment = kind in ABOUT_APPOINTMENT and booking.status == "booked"
+        leaving_list = kind == "waitlisted" and booking.status == "waitlisted"
+        if (appointment or leaving_list) and CANCEL.search(text):
             surgeries.cancel(ctx.session, settings=ctx.settings, booking_id=booking_id,
                              reason="cancelled by the person's reply", actor="intake")  # fmt: skip
             log.info("surgery booking %s cancelled by reply %s", booking_id, msg.message_id)

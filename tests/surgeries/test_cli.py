@@ -84,6 +84,14 @@ def mail_to(inbox: Inbox, address: str) -> list[EmailMessage]:
     return [m for m in inbox.received if m["To"] == address]
 
 
+def stats_november(engine: Engine) -> dict[str, Any]:
+    """``casework stats --json`` for November 2026, from a session closed before it returns."""
+    with Session(engine) as session:
+        return board_tables(
+            session, start=date(2026, 11, 1), end=date(2026, 11, 30), as_of=date(2026, 11, 30)
+        )
+
+
 def book(cli: Cli, session_id: int, n: int, *extra: str) -> dict[str, Any]:
     return dict(
         cli.json(
@@ -204,9 +212,7 @@ def test_cancellations_are_late_inside_the_late_cancel_hours(cli: Cli, db: Engin
         }
         again = cli.run("surgery", "cancel", str(late["id"]), "--reason", "again")
     assert again.exit_code == 2 and "nothing to cancel" in again.stderr
-    figures = board_tables(
-        Session(db), start=date(2026, 11, 1), end=date(2026, 11, 30), as_of=date(2026, 11, 30)
-    )
+    figures = stats_november(db)
     [november, total] = figures["surgeries"]
     assert november == total | {"month": "2026-11"}
     assert list(november) == [
@@ -395,9 +401,7 @@ def test_the_weather_moves_bookings_in_order_and_two_that_do_not_fit_wait(
         assert post.payload["channel"] == "C_ALERTS"
         assert "2 on the new session's waiting list" in post.payload["text"]
         assert "Person 4" in post.payload["text"] and "Person 5" in post.payload["text"]
-    figures = board_tables(
-        Session(db), start=date(2026, 11, 1), end=date(2026, 11, 30), as_of=date(2026, 11, 30)
-    )
+    figures = stats_november(db)
     total = figures["surgeries"][-1]
     assert (total["sessions"], total["cancelled_sessions"], total["slots"], total["booked"]) == (2, 1, 4, 4)
 
@@ -454,7 +458,5 @@ def test_attended_and_no_show_are_counted(cli: Cli, db: Engine) -> None:
         )
         assert cli.json("surgery", "no-show", str(missed["id"]))["status"] == "no_show"
         assert cli.run("surgery", "attended", "999", "--note", "x").exit_code == 2
-    total = board_tables(
-        Session(db), start=date(2026, 11, 1), end=date(2026, 11, 30), as_of=date(2026, 11, 30)
-    )["surgeries"][-1]
+    total = stats_november(db)["surgeries"][-1]
     assert (total["attended"], total["no_shows"], total["booked"], total["virtual_sessions"]) == (1, 1, 2, 1)

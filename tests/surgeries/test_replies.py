@@ -133,3 +133,30 @@ def test_a_reply_saying_cancel_to_the_confirmation_cancels_and_offers_the_slot(
     with Session(db) as session:
         assert session.get(SurgeryBooking, waiting).status == "booked"  # type: ignore[union-attr]
     assert _sent_id(db, waiting, "confirm")
+
+
+def test_cancel_to_the_waiting_list_notice_leaves_the_list_and_is_not_a_cancelled_appointment(
+    surgery_settings: Settings, db: Engine
+) -> None:
+    from datetime import date
+
+    from store.stats import surgeries_table
+
+    with time_machine.travel(NOW, tick=False):
+        booked, waiting, _ = _setup(db, surgery_settings)
+        notice = _sent_id(db, waiting, "waitlisted")
+        reply = eml(
+            sender="sam@example.org",
+            subject="Re: waiting list",
+            body="Please cancel me, thanks.",
+            message_id="<w1@example.org>",
+            in_reply_to=notice,
+            date=NOW,
+        )
+        with make_pipeline(surgery_settings, db) as pipeline:
+            pipeline.process(reply, source="test")
+    with Session(db) as session:
+        assert session.get(SurgeryBooking, waiting).status == "cancelled"  # type: ignore[union-attr]
+        assert session.get(SurgeryBooking, booked).status == "booked"  # type: ignore[union-attr]
+        total = surgeries_table(session, start=date(2026, 11, 1), end=date(2026, 11, 30))[-1]
+    assert (total["booked"], total["cancellations"]) == (1, 0)
