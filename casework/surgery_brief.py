@@ -14,6 +14,7 @@ case in it, like a case being viewed.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import logging
 from dataclasses import dataclass, field
@@ -290,6 +291,7 @@ def queue_brief(
     brief, page, printed = render(session, sitting=sitting)
     stem = f"brief-{sitting.held_on.isoformat()}-session-{sitting.id}"
     content, filename = (printed, f"{stem}.pdf") if printed is not None else (page.encode(), f"{stem}.html")
+    version = hashlib.sha256(page.encode()).hexdigest()[:12]
     queued = []
     for user in recipients:
         payload = {
@@ -299,9 +301,9 @@ def queue_brief(
             "text": f"{brief.title}: {len(brief.slots)} appointment(s). The briefing pack is attached.",
             "content_b64": base64.b64encode(content).decode("ascii"),
         }
-        if enqueue(
-            session, key=f"surgery.brief:{sitting.id}:{user}", kind=FILE_KIND, target=user, payload=payload
-        ):
+        # keyed by what it says: sent once, and again only when the brief has changed
+        key = f"surgery.brief:{sitting.id}:{user}:{version}"
+        if enqueue(session, key=key, kind=FILE_KIND, target=user, payload=payload):
             queued.append(user)
             for case_id in brief.case_ids:
                 surgeries.audit_brief_sent(session, case_id=case_id, recipient=user, sitting=sitting)

@@ -217,6 +217,19 @@ def book(
     elif not waitlist:
         free = [n for n in free if mail.slot_start(sitting, n) > now]
         slot = free[0] if free else None
+    already = next(
+        (
+            b
+            for b in bookings_of(session, sitting)
+            if b.email == email and b.status in ("booked", "offered", "waitlisted")
+        ),
+        None,
+    )
+    if already is not None:
+        raise SurgeryError(
+            f"{email} already has booking {already.id} ({already.status}) in session {sitting.id}: "
+            "cancel it first to change the slot."
+        )
     person = get_or_create_correspondent(session, email=email, name=name.strip())
     case = (
         require_case(session, case_reference)

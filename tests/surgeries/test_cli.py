@@ -148,17 +148,17 @@ def test_booking_fills_slots_in_order_then_the_waiting_list_and_links_cases(cli:
         sid = added["id"]
         first = book(cli, sid, 1, "--needs", "hearing loop", "--phone", "0121 000 0000")
         assert set(first) == {"id", "status", "case"} and first["status"] == "booked"
-        again = book(cli, sid, 1)  # the same person again: their open case, not a new one
-        assert again["case"] == first["case"]
-        for n in range(2, 8):
+        twice = cli.run("surgery", "book", str(sid), "--name", "Person 1", "--email", "p1@example.org")
+        assert twice.exit_code == 2 and "already has booking" in twice.stderr
+        for n in range(2, 9):
             assert book(cli, sid, n)["status"] == "booked"
-        full = book(cli, sid, 8)
+        full = book(cli, sid, 10)
         assert full["status"] == "waitlisted"
         chosen = cli.run(
             "surgery", "book", str(sid), "--slot", "3", "--name", "X", "--email", "x@example.org"
         )
         assert chosen.exit_code == 2 and "taken" in chosen.stderr
-        on_purpose = book(cli, sid, 9, "--waitlist")
+        on_purpose = book(cli, sid, 11, "--waitlist")
         assert on_purpose["status"] == "waitlisted"
         meeting = cli.json(
             "surgery",
@@ -177,6 +177,8 @@ def test_booking_fills_slots_in_order_then_the_waiting_list_and_links_cases(cli:
         existing = first["case"]
         linked = book(cli, meeting["id"], 20, "--case", existing)
         assert linked["case"] == existing
+        again = book(cli, meeting["id"], 1)  # the same person again: their open case, not a new one
+        assert again == {"id": again["id"], "status": "waitlisted", "case": first["case"]}
         listed = cli.json("surgery", "list", "--from", "2026-11-01")
     surgery, meet = listed
     assert [s["slot"] for s in surgery["slots"]] == list(range(1, 9))
