@@ -53,6 +53,7 @@ HELP_LINES = [
     ("overdue", "cases past their due date"),
     ("find TEXT", "cases by reference, subject or correspondent"),
     ("hold WMOPC-2013-000123 REASON", "keep a case past its retention period"),
+    ("surgeries", "the next surgeries and casework meetings, with their free slots to book"),
 ]
 
 
@@ -426,6 +427,7 @@ def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
             ],
         ),
         context(f"Why {category_label(case.category)}: {_reasons(case)}"),
+        offer_surgery_button(case.reference),
     ]
     if case.status != Status.CLOSED.value or case.drafts:
         blocks.append(context(f"Stage: {stage_label(case.stage)} · drafts: {case.drafts or 0}"))
@@ -453,6 +455,22 @@ def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
     if hidden > 0:
         blocks.append(context(f"and {hidden} more message{'s' if hidden != 1 else ''}, not shown here"))
     return validated(blocks)
+
+
+def offer_surgery_button(reference: str) -> dict[str, Any]:
+    """The case view's "Offer surgery appointment" (opens the slot picker, :mod:`bot.surgery_blocks`)."""
+    return {
+        "type": "actions",
+        "block_id": f"case:{reference}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "surgery_offer",
+                "text": {"type": "plain_text", "text": "Offer surgery appointment"},
+                "value": reference,
+            }
+        ],
+    }
 
 
 def _history_lines(detail: CaseDetail) -> str:

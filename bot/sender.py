@@ -27,7 +27,9 @@ Kinds:
   was closed, merged, moved to monitoring, or its due date moved).
 * ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests); with
   ``thread_ts``, a reply in that message's thread (a case's clock restarted).
-* ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post.
+* ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post. With
+  ``"case_details": true`` (overdue lists) it is skipped unless the user is a caseworker, as
+  is a ``slack.warning`` DM.
 * ``slack.signoff`` ``{"reference", "draft_id", "approver"}`` — the approver's DM with the
   draft and *Approve* / *Return for redraft*, rendered from the store at send time; an ``S…``
   approver is a user group, expanded with ``usergroups.users.list`` into one DM per member.
@@ -36,14 +38,15 @@ Kinds:
 * ``slack.close_prompt`` ``{"reference", "message_pk", "sent_on"}`` — a reply the office sent
   from its own mail: a reply in the case's triage thread with a one-click *Close — response
   sent on DATE* (``close_on_response``). Skipped when the case is closed already.
-* ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests).
-* ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post. With
-  ``"case_details": true`` (overdue lists) it is skipped unless the user is a caseworker, as
-  is a ``slack.warning`` DM.
+* ``slack.file`` ``{"user", "filename", "title", "text", "content_b64"}`` — a file (a
+  surgery's briefing pack) uploaded to the user's DM with ``text`` as its comment. An upload
+  carries no metadata to look for, so a timed-out one may be repeated: a second copy of the same
+  pack in the same DM, never a pack in the wrong place.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from collections.abc import Callable
@@ -76,6 +79,7 @@ KINDS = (
     "slack.update",
     "slack.signoff",
     "slack.close_prompt",
+    "slack.file",
 )
 #: the Slack message metadata ``event_type`` that carries an outbox key
 EVENT_TYPE = "casework_outbox"
@@ -233,7 +237,21 @@ class OutboxSender:
             return self._signoff(payload)
         if item.kind == "slack.close_prompt":
             return self._close_prompt(payload)
+        if item.kind == "slack.file":
+            return self._file(payload)
         raise _Skip(f"unknown kind {item.kind}")
+
+    def _file(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel = self.client.conversations_open(users=payload["user"])["channel"]["id"]
+        response = self.client.files_upload_v2(
+            channel=channel,
+            content=base64.b64decode(payload["content_b64"]),
+            filename=payload["filename"],
+            title=payload.get("title") or payload["filename"],
+            initial_comment=payload.get("text") or None,
+        )
+        files = response.get("files") or [{}]
+        return {"channel": channel, "file": files[0].get("id")}
 
     def _post(
         self, channel: str, text: str, blocks: list[dict[str, Any]] | None, thread_ts: str | None = None

@@ -193,3 +193,102 @@ def demo_master_csv(today: date) -> str:
             ]  # fmt: skip
             lines.append(",".join(fields))
     return "\n".join(lines) + "\n"
+VENUES = [
+    "Dudley Council House",
+    "Coventry Council House",
+    "Walsall Council House",
+    "Wolverhampton Civic Centre",
+    "Sandwell Council House",
+    "Solihull Council House",
+    "Birmingham Council House",
+]
+ATTENDED_NOTE = "Raised the handling of their case; caseworker to follow up."
+NEEDS = ["", "", "", "", "hearing loop", "step-free access", "brings a carer", "large print"]
+
+
+def demo_surgeries(session: Any, today: date) -> int:
+    """A year of surgeries as the report's paras 12–14 describe them; the number of sessions added.
+
+    A Friday surgery roughly every five weeks from 18:30 (some from 14:30), 8 × 15 minutes, most
+    slots taken, a few late cancellations and no-shows; the first one cancelled for the weather
+    and moved; a virtual surgery every six months and a casework meeting now and then. Nothing is
+    emailed. Loaded once: a store that has sessions already gets none.
+    """
+    from sqlalchemy import func, select
+
+    from store.models import Case, SurgeryBooking, SurgerySession
+
+    if session.execute(select(func.count()).select_from(SurgerySession)).scalar_one():
+        return 0
+    rng = random.Random(f"casework-surgeries-{today.isoformat()}")
+    start, _ = demo_period(today)
+    cases = list(session.execute(select(Case.id, Case.received_on).order_by(Case.id)).all())  # type: ignore[call-overload]
+    day = start + timedelta(days=(4 - start.weekday()) % 7)  # the first Friday
+    plans: list[tuple[date, time, str, str, str, int, int]] = []
+    number = 0
+    while day <= today + timedelta(days=40):
+        if is_working_day(day):
+            number += 1
+            at = time(14, 30) if number % 4 == 0 else time(18, 30)
+            host = "commissioner" if number % 2 else "deputy"
+            plans.append((day, at, "surgery", host, VENUES[number % len(VENUES)], 8, 15))
+            if number % 5 == 0:  # a virtual surgery every six months or so: an hour, three people
+                plans.append((day + timedelta(days=5), time(12, 0), "virtual", "commissioner", "", 4, 15))
+            if number % 3 == 0:
+                plans.append((day + timedelta(days=3), time(10, 0), "meeting", host, "Lloyd House", 1, 120))
+        day += timedelta(weeks=5)
+    made = 0
+    first: SurgerySession | None = None
+    for held_on, at, kind, host, venue, slots, minutes in plans:
+        if not is_working_day(held_on):
+            continue
+        starts = datetime.combine(held_on, at, tzinfo=LONDON)
+        sitting = SurgerySession(
+            kind="meeting" if kind == "meeting" else "surgery", host=host, starts_at=starts.astimezone(UTC),
+            held_on=held_on, slots=slots, minutes=minutes, venue=venue,
+            virtual_url="https://meet.example.org/pcc-surgery" if kind == "virtual" else "",
+        )  # fmt: skip
+        session.add(sitting)
+        session.flush()
+        made += 1
+        if first is None:  # the first evening was lost to the weather, re-arranged at the office
+            first = sitting
+            sitting.status, sitting.cancel_reason = "cancelled", "bad weather"
+            sitting.cancelled_at = starts.astimezone(UTC) - timedelta(hours=6)
+            moved_on = calendar().add_working_days(held_on, 2)
+            moved = SurgerySession(
+                kind="surgery", host=host, held_on=moved_on, slots=8, minutes=15, venue="Lloyd House",
+                starts_at=datetime.combine(moved_on, time(10, 0), tzinfo=LONDON).astimezone(UTC),
+            )  # fmt: skip
+            session.add(moved)
+            session.flush()
+            sitting.moved_to_id = moved.id
+            sitting, past, made = moved, moved_on < today, made + 1
+            taken = 7
+        else:
+            past = held_on < today
+            taken = 3 if kind == "virtual" else rng.randint(max(1, slots - 2), slots)
+        for slot in range(1, taken + 1):
+            roll = rng.random()
+            if not past:
+                status, late = "booked", False
+            elif roll < 0.72:
+                status, late = "attended", False
+            elif roll < 0.86:
+                status, late = "cancelled", rng.random() < 0.7
+            else:
+                status, late = "no_show", False
+            case_id = rng.choice(cases).id if cases else None
+            person = rng.choice(FIRST)
+            session.add(
+                SurgeryBooking(
+                    session_id=sitting.id, slot=slot, status=status, name=person.capitalize(),  # type: ignore[arg-type]
+                    email=f"{person}{rng.randint(1, 999)}@home.example.org", needs=rng.choice(NEEDS),
+                    case_id=case_id, late=late, moved_from_id=first.id if sitting.id == first.moved_to_id else None,  # noqa: E501
+                    reason=rng.choice(["ill health", "childcare", "work"]) if status == "cancelled" else "",
+                    note=ATTENDED_NOTE if status == "attended" else "",
+                    created_at=starts.astimezone(UTC) - timedelta(days=rng.randint(5, 30)),
+                    updated_at=starts.astimezone(UTC) - timedelta(days=1),
+                )
+            )  # fmt: skip
+    return made

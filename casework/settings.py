@@ -188,6 +188,17 @@ class Settings(BaseSettings):
     trusted_authserv_id: str = ""
     #: acknowledgements one address can receive per day
     ack_max_per_address_per_day: int = 3
+    # --- surgeries and casework meetings -------------------------------------------------
+    #: hours before an appointment that its reminder email goes out
+    surgery_reminder_hours: int = 48
+    #: a cancellation made less than this many hours before the slot counts as late
+    surgery_late_cancel_hours: int = 48
+    #: how long the first person on a waiting list holds the offer of a freed slot
+    surgery_offer_hours: int = 24
+    #: Slack user IDs of the hosts, who get each session's briefing pack the working day before
+    surgery_hosts: CommaList = Field(default_factory=list)
+    #: the secret in the calendar feed's address, ``/calendar/<token>.ics`` (empty: no feed)
+    calendar_token: SecretStr = SecretStr("")
 
     _split = field_validator(
         "closure_days",
@@ -200,6 +211,7 @@ class Settings(BaseSettings):
         "warning_thresholds",
         "approvers",
         "signoff_categories",
+        "surgery_hosts",
         mode="before",
     )(_split_list)
 

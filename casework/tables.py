@@ -67,6 +67,19 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("within_target", "In target"),
         ("unanswered", "Unanswered"),
     ],
+    "surgeries": [
+        ("month", "Month"),
+        ("sessions", "Sessions"),
+        ("cancelled_sessions", "Cancelled"),
+        ("slots", "Slots"),
+        ("booked", "Booked"),
+        ("attended", "Attended"),
+        ("late_cancellations", "Late cancellations"),
+        ("cancellations", "Cancellations"),
+        ("no_shows", "No-shows"),
+        ("virtual_sessions", "Virtual"),
+        ("meetings", "Meetings"),
+    ],
 }
 
 TITLES = {
@@ -77,6 +90,7 @@ TITLES = {
     "calls": "Telephone hunt group, by week",
     "timeliness": "Timeliness against the final due date, by month received, as at {as_of}",
     "calls_by_hour": "Telephone hunt group, by hour of day (calls started in the range)",
+    "surgeries": "Surgeries and casework meetings, by month held",
 }
 
 
@@ -99,7 +113,7 @@ def render(tables: dict[str, Any], console: Console | None = None) -> None:
             table.add_column(
                 heading, justify="left" if key in ("month", "week_commencing", "holiday", "hour") else "right"
             )
-        for row in tables[name]:
+        for row in tables.get(name, []):
             table.add_row(
                 *(cell(row.get(key)) if key != "holiday" else row.get(key, "") for key, _ in columns),
                 style="bold" if row.get("month", row.get("week_commencing")) == "total" else None,

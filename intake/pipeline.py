@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 #: The steps every message goes through, in order (parsing happens before, in ``process``).
 STEPS: tuple[str, ...] = (
-    "outgoing", "dedupe", "thread", "automatic", "campaign", "classify", "store", "acknowledge",
+    "outgoing", "dedupe", "thread", "automatic", "campaign", "classify", "store", "surgery",
+    "acknowledge",
 )  # fmt: skip
 
 #: how often a running pipeline looks for a newer trained classifier model

@@ -442,3 +442,54 @@ class ChannelCheck(SQLModel, table=True):
     checked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     #: when the current run of failures began (the managers are told once per run)
     failing_since: datetime | None = _ts()
+# --- surgeries and casework meetings ---------------------------------------------------------
+
+
+class SurgerySession(SQLModel, table=True):
+    """A surgery (slots of a few minutes) or a casework meeting (one long slot) with a host."""
+
+    __tablename__ = "surgery_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="surgery", max_length=16)
+    host: str = Field(max_length=16)
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    #: the Europe/London date of ``starts_at``, which the figures group by
+    held_on: date = Field(nullable=False, index=True)
+    slots: int = 8
+    minutes: int = 15
+    venue: str = Field(default="", max_length=500)
+    virtual_url: str = Field(default="", max_length=1000)
+    status: str = Field(default="scheduled", max_length=16)
+    cancel_reason: str = Field(default="", max_length=2000)
+    cancelled_at: datetime | None = _ts()
+    moved_to_id: int | None = Field(default=None, foreign_key="surgery_sessions.id")
+    brief_sent_at: datetime | None = _ts()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SurgeryBooking(SQLModel, table=True):
+    """One person's appointment, place on a waiting list, or held offer of a freed slot."""
+
+    __tablename__ = "surgery_bookings"
+    __table_args__ = (Index("ix_surgery_bookings_session_status", "session_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="surgery_sessions.id")
+    #: 1-based slot number; None while on the waiting list
+    slot: int | None = Field(default=None)
+    status: str = Field(default="booked", max_length=16)
+    name: str = Field(default="", max_length=300)
+    email: str = Field(default="", max_length=320)
+    phone: str = Field(default="", max_length=64)
+    needs: str = Field(default="", max_length=2000)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    late: bool = False
+    reason: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=4000)
+    offer_expires_at: datetime | None = _ts()
+    #: the iCalendar SEQUENCE: raised with every change the person is told of
+    sequence: int = 0
+    #: the session this booking was moved from when its own was cancelled
+    moved_from_id: int | None = Field(default=None, foreign_key="surgery_sessions.id")
+    cancelled_at: datetime | None = _ts()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

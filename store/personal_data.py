@@ -46,6 +46,7 @@ from store.models import (
     Note,
     OutboxItem,
     QuarantinedMessage,
+    SurgeryBooking,
 )
 
 
@@ -204,6 +205,18 @@ register(
         of_cases=lambda ids: col(ClockEvent.case_id).in_(ids),
         of_person=lambda person: col(ClockEvent.note).ilike(person.like, escape="\\"),
         scrub={"note": ""},
+        order=30,
+    )
+)
+# surgery bookings stay (the Board's surgeries table counts them); who came, how to reach
+# them and what they needed go
+register(
+    Holder(
+        "surgery_bookings",
+        SurgeryBooking,
+        of_cases=lambda ids: col(SurgeryBooking.case_id).in_(ids),
+        of_person=lambda person: func.lower(col(SurgeryBooking.email)) == person.email,
+        scrub={"name": "", "email": "", "phone": "", "needs": "", "reason": "", "note": ""},
         order=30,
     )
 )

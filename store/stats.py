@@ -370,6 +370,65 @@ def calls_by_hour(
     return hours
 
 
+# --- surgeries --------------------------------------------------------------------------------
+
+SURGERY_COLUMNS = ("sessions", "cancelled_sessions", "slots", "booked", "attended", "late_cancellations",
+                   "cancellations", "no_shows", "virtual_sessions", "meetings")  # fmt: skip
+
+
+def surgeries_table(session: Session, *, start: date, end: date) -> list[dict[str, Any]]:
+    """Surgeries and casework meetings held in [start, end], by month, then a ``total`` row.
+
+    ``sessions`` counts every session scheduled in the month, cancelled ones included (as do
+    ``virtual_sessions`` and ``meetings``); ``slots`` and ``booked`` count only the sessions that
+    went ahead. ``booked`` is appointments that stood (kept, missed, or still to come);
+    ``cancellations`` counts every appointment the person or the team cancelled, the late ones
+    (under ``CASEWORK_SURGERY_LATE_CANCEL_HOURS`` before the slot) also in ``late_cancellations``.
+    """
+    from store.models import SurgeryBooking, SurgerySession
+
+    sessions_t = SurgerySession.__table__  # type: ignore[attr-defined]
+    bookings_t = SurgeryBooking.__table__  # type: ignore[attr-defined]
+    by_month = {month: dict.fromkeys(SURGERY_COLUMNS, 0) for month in months(start, end)}
+    cancelled: dict[int, bool] = {}
+    month_of: dict[int, str] = {}
+    for row in session.execute(
+        select(sessions_t.c.id, sessions_t.c.held_on, sessions_t.c.status, sessions_t.c.slots,
+               sessions_t.c.virtual_url, sessions_t.c.kind)
+        .where(sessions_t.c.held_on.between(start, end))
+    ):  # fmt: skip
+        figures = by_month[_month(row.held_on)]
+        month_of[row.id], cancelled[row.id] = _month(row.held_on), row.status == "cancelled"
+        figures["sessions"] += 1
+        figures["cancelled_sessions"] += row.status == "cancelled"
+        figures["slots"] += 0 if row.status == "cancelled" else row.slots
+        figures["virtual_sessions"] += bool(row.virtual_url)
+        figures["meetings"] += row.kind == "meeting"
+    if month_of:
+        for row in session.execute(
+            select(bookings_t.c.session_id, bookings_t.c.status, bookings_t.c.late, bookings_t.c.slot).where(
+                bookings_t.c.session_id.in_(list(month_of))
+            )
+        ):
+            figures = by_month[month_of[row.session_id]]
+            if row.status in ("booked", "attended", "no_show") and not cancelled[row.session_id]:
+                figures["booked"] += 1
+            figures["attended"] += row.status == "attended"
+            figures["no_shows"] += row.status == "no_show"
+            # an appointment cancelled (one that held a slot: leaving a waiting list is not)
+            appointment = row.status == "cancelled" and row.slot is not None
+            figures["cancellations"] += appointment
+            figures["late_cancellations"] += appointment and bool(row.late)
+    total = dict.fromkeys(SURGERY_COLUMNS, 0)
+    table = []
+    for month, figures in by_month.items():
+        table.append({"month": month, **figures})
+        for name in SURGERY_COLUMNS:
+            total[name] += figures[name]
+    table.append({"month": "total", **total})
+    return table
+
+
 # --- everything -------------------------------------------------------------------------------
 
 
@@ -400,6 +459,7 @@ def board_tables(
         "closure_times": closure_table(session, start=start, end=end, as_of=as_of, aged_days=aged_days),
         "aged_unclosed": aged_table(by_day, start=start, end=end, as_of=as_of, aged_days=aged_days),
         "calls": calls_table(session, start=start, end=end, call_target_seconds=call_target_seconds),
+        "surgeries": surgeries_table(session, start=start, end=end),
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from casework import demo as casework_demo
 from casework.demo import demo_calls, demo_cases
+from store.workdays import LONDON
 from tests.support.cli import run_cli
 
 
@@ -22,8 +23,17 @@ def test_demo_loads_a_year_and_prints_the_board_tables(
     assert (tmp_path / "casework-demo.db").exists() and not (tmp_path / "ignored.db").exists()
     assert "Cases logged by month received and category" in first.stdout
     assert "Telephone hunt group" in first.stdout
+    # a year of surgeries (issue 13): the table in the terminal, the section and chart in the report
+    assert "Surgeries and casework meetings, by month held" in first.stdout
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert '<section id="surgeries">' in page and 'id="table-surgeries"' in page
+    assert (
+        "were cancelled" in page and (tmp_path / "report" / "charts" / "surgeries.png").stat().st_size > 5000
+    )
     again = run_cli(args, database_url="sqlite:///ignored.db", monkeypatch=monkeypatch, capsys=capsys)
-    assert "0 new cases" in again.stdout  # the demo is idempotent
+    assert (
+        "0 new cases" in again.stdout and "0 new surgery sessions" in again.stdout
+    )  # the demo is idempotent
 
 
 def test_demo_data_has_the_reports_shape() -> None:
@@ -67,3 +77,33 @@ def test_demo_calls_go_through_the_asterisk_reader_unchanged(
     assert Counter(r["outcome"] for r in rows) == Counter(c["outcome"] for c in calls)
     assert sorted(r["wait_s"] for r in rows) == sorted(c["wait_s"] for c in calls)
     assert sorted(r["started_at"] for r in rows) == sorted(c["started_at"] for c in calls)
+
+
+def test_demo_surgeries_follow_the_reports_paragraphs(tmp_path: Path) -> None:
+    """Friday sessions of 8 x 15 minutes, most slots taken, the first lost to the weather and
+    moved, some at 14:30, virtual surgeries and casework meetings (report paras 12-14)."""
+    from casework.demo import demo_surgeries
+    from store.db import make_engine, session_scope, upgrade
+    from store.models import SurgeryBooking, SurgerySession
+    from store.stats import surgeries_table
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade(engine)
+    today = date(2026, 11, 25)
+    with session_scope(engine) as session:
+        assert demo_surgeries(session, today) > 10
+        assert demo_surgeries(session, today) == 0
+    with session_scope(engine) as session:
+        sessions = list(session.query(SurgerySession).order_by(SurgerySession.starts_at))  # type: ignore[arg-type]
+        first = sessions[0]
+        assert first.status == "cancelled" and first.cancel_reason == "bad weather" and first.moved_to_id
+        surgeries = [
+            s for s in sessions if s.kind == "surgery" and not s.virtual_url and s.venue != "Lloyd House"
+        ]
+        assert all(s.held_on.weekday() == 4 and (s.slots, s.minutes) == (8, 15) for s in surgeries)
+        assert {s.starts_at.astimezone(LONDON).time().hour for s in surgeries} == {14, 18}
+        moved = session.query(SurgeryBooking).filter(SurgeryBooking.moved_from_id == first.id).count()  # type: ignore[arg-type]
+        assert moved > 0
+        total = surgeries_table(session, start=date(2025, 12, 1), end=today)[-1]
+    assert total["virtual_sessions"] >= 2 and total["meetings"] >= 2 and total["late_cancellations"] > 0
+    assert total["booked"] / total["slots"] > 0.6  # most slots taken

@@ -15,6 +15,10 @@ from casework.commands import (
     scheduler,
     serve,
     stats,
+    surgery,
 )
 
-ALL = (db, demo, data, calls, stats, case, clocks, classify, intake, poll, serve, scheduler, report, privacy)
+ALL = (
+    db, demo, data, calls, stats, case, clocks, classify, intake, poll, serve, scheduler, report, privacy,
+    surgery,
+)  # fmt: skip

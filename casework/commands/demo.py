@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from casework import demo_lifecycle, report
 from casework.commands.stats import parse_date
-from casework.demo import demo_cases, demo_master_csv, demo_period
+from casework.demo import demo_cases, demo_master_csv, demo_period, demo_surgeries
 from casework.runtime import open_store
 from casework.settings import get_settings
 from casework.tables import render
@@ -42,7 +42,7 @@ def demo(
     ),
     today: str | None = typer.Option(None, "--today", help="pretend today is this date (YYYY-MM-DD)"),
 ) -> None:
-    """Load demo data (12 months of cases and calls), print the Board's tables and write the report."""
+    """Load demo data (a year of cases, calls and surgeries), print the Board's tables, write the report."""
     settings = get_settings().model_copy(
         update={"database_url": f"sqlite:///{database}", "reference_prefix": "DEMO"}
     )
@@ -51,9 +51,11 @@ def demo(
     with session_scope(engine) as session:
         cases = import_cases(session, settings=settings, rows=demo_cases(day))
         calls = _import_demo_calls(session, day)
+    with session_scope(engine) as session:
+        sessions = demo_surgeries(session, day)
     typer.echo(
         f"demo data in {database}: {cases.imported} new cases ({cases.already_present} already there), "
-        f"{calls.calls_new} new calls (read as an Asterisk Master.csv)"
+        f"{calls.calls_new} new calls (read as an Asterisk Master.csv), {sessions} new surgery sessions"
     )
     with session_scope(engine) as session:
         walked = demo_lifecycle.load(session, settings=settings, today=day)

@@ -157,12 +157,16 @@ def eval_command(
             typer.echo(f"  - {error}")
 
 
-acks_app = typer.Typer(help="Acknowledgement emails to correspondents.", no_args_is_help=True)
+acks_app = typer.Typer(
+    help="Queued emails to correspondents: acknowledgements, surgery invitations and the rest.",
+    no_args_is_help=True,
+)
 
 
 @acks_app.command("send")
 def acks_send() -> None:
-    """Send the queued acknowledgements now (the service does this on its own schedule)."""
+    """Send every queued email now (acknowledgements, surgery confirmations, reminders, offers,
+    cancellations); the running service does this on its own every few seconds."""
     from intake.smtp_sender import drain
 
     settings = get_settings()
@@ -170,8 +174,11 @@ def acks_send() -> None:
         raise UserError(
             "SMTP is not configured: set CASEWORK_SMTP_HOST (and the other CASEWORK_SMTP_* keys)."
         )
-    sent = drain(settings, open_store(settings), limit=500)
-    typer.echo(f"sent {sent} acknowledgement(s)")
+    engine = open_store(settings)
+    sent = 0
+    while batch := drain(settings, engine, limit=500):  # rows that fail wait for their back-off
+        sent += batch
+    typer.echo(f"sent {sent} email(s)")
 
 
 def register(app: typer.Typer) -> None:

@@ -90,7 +90,8 @@ def start_workers(
 
 
 def _send_acks(settings: Settings, engine: Engine, stop: threading.Event, every: float = 15.0) -> None:
-    """Drain acknowledgement rows every few seconds; SMTP trouble only delays them."""
+    """Drain every queued email (acknowledgements, surgery invitations, reminders, offers) every few
+    seconds; SMTP trouble only delays them."""
     from intake import smtp_sender
 
     while not stop.is_set():

@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from casework.report.data import ReportData
-from casework.report.tables import month_label, week_holidays
+from casework.report.tables import has_surgeries, month_label, week_holidays
 from store.enums import Category, Status
 
 #: Okabe & Ito (2008), "Color Universal Design"
@@ -322,6 +322,37 @@ def calls_by_hour_png(tables: dict[str, Any], *, call_target_seconds: int = 9) -
     return _png(fig)
 
 
+def surgeries_png(tables: dict[str, Any]) -> bytes:
+    """Appointments each month: slots offered against appointments booked and kept."""
+    rows = _months(tables, "surgeries")
+    labels = [_short_month(row["month"]) for row in rows]
+    fig = Figure(figsize=(8, 4.2), layout="constrained")
+    ax = fig.subplots()
+    x = list(range(len(rows)))
+    width = 0.27
+    series = [
+        ("slots", "Slots offered", OKABE_ITO["sky_blue"], ""),
+        ("booked", "Booked", OKABE_ITO["blue"], "//"),
+        ("attended", "Attended", OKABE_ITO["green"], ".."),
+    ]
+    for offset, (key, label, colour, hatch) in zip((-width, 0, width), series, strict=True):
+        ax.bar([i + offset for i in x], [row[key] for row in rows], width, label=label, color=colour,
+               hatch=hatch, edgecolor="white", linewidth=0.5)  # fmt: skip
+    for i, row in enumerate(rows):
+        if row["cancelled_sessions"]:
+            top = max(row["slots"], row["booked"], 1)
+            ax.annotate(f"{row['cancelled_sessions']} cancelled", (i, top), ha="center", va="bottom",
+                        fontsize=7, xytext=(0, 3), textcoords="offset points")  # fmt: skip
+    ax.set_xticks(x, labels)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Surgery appointments each month: offered, booked and attended")
+    ax.set_xlabel("Month held")
+    ax.set_ylabel("Appointments")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    return _png(fig)
+
+
 def report_charts(data: ReportData) -> list[Chart]:
     """Every chart of the Board report, in the order the sections use them."""
     tables = data.tables
@@ -355,16 +386,30 @@ def report_charts(data: ReportData) -> list[Chart]:
             "percentage answered within target; the figures are in the telephone annex.",
             weekly_calls_png(tables, call_target_seconds=data.call_target_seconds),
         ),
-    ] + (
-        [
-            Chart(
-                "calls_by_hour",
-                "Calls by hour of day",
-                "Stacked bar chart of the calls received in each hour of the day over the period: answered "
-                "within target, answered later or busy, and unanswered.",
-                calls_by_hour_png(tables, call_target_seconds=data.call_target_seconds),
-            )
-        ]
-        if "calls_by_hour" in tables
-        else []
-    )
+        *(
+            [
+                Chart(
+                    "calls_by_hour",
+                    "Calls by hour of day",
+                    "Stacked bar chart of the calls received in each hour of the day over the period: "
+                    "answered within target, answered later or busy, and unanswered.",
+                    calls_by_hour_png(tables, call_target_seconds=data.call_target_seconds),
+                )
+            ]
+            if "calls_by_hour" in tables
+            else []
+        ),
+        *(
+            [
+                Chart(
+                    "surgeries",
+                    "Surgery appointments each month: offered, booked and attended",
+                    "Grouped bar chart of the slots offered, appointments booked and appointments attended "
+                    "each month, with cancelled sessions noted; the figures are in the surgeries table.",
+                    surgeries_png(tables),
+                )
+            ]
+            if has_surgeries(tables)
+            else []
+        ),
+    ]

@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Any
 
-from casework.report.tables import TABLE_KEYS, TIMELINESS_KEY
+from casework.report.tables import SURGERY_KEY, TABLE_KEYS, TIMELINESS_KEY, has_surgeries
 from store.export import csv_safe
 
 
@@ -33,5 +33,9 @@ def table_csv(rows: list[dict[str, Any]]) -> str:
 
 def csv_files(tables: dict[str, Any]) -> dict[str, str]:
     """File name → CSV text, one per table."""
-    keys = [*TABLE_KEYS, *([TIMELINESS_KEY] if TIMELINESS_KEY in tables else [])]
+    keys = [
+        *TABLE_KEYS,
+        *([TIMELINESS_KEY] if TIMELINESS_KEY in tables else []),
+        *([SURGERY_KEY] if has_surgeries(tables) else []),
+    ]
     return {f"{key}.csv": table_csv(tables[key]) for key in keys}

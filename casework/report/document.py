@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from casework.report.charts import Chart, report_charts
 from casework.report.data import ReportData
 from casework.report.figures import Figure, HeadlineFigures, footnotes, headline_figures
-from casework.report.tables import Table, build_tables, month_label
+from casework.report.tables import Table, build_tables, has_surgeries, month_label, surgeries_table
 from store.enums import Category
 
 
@@ -232,6 +232,9 @@ def build_document(data: ReportData) -> Document:
                 chart=chart["calls_by_hour"],
             )
         )
+    if has_surgeries(data.tables):
+        sections.append(_surgeries_section(data, chart["surgeries"]))
+        tables.append(surgeries_table(data.tables))
     return Document(
         title="Casework analysis",
         subtitle=f"{data.office_name} · {period} · status at {as_of}",
@@ -240,4 +243,27 @@ def build_document(data: ReportData) -> Document:
         notes=notes,
         tables=tables,
         charts=charts,
+    )
+
+
+def _surgeries_section(data: ReportData, chart: Chart) -> Section:
+    """The surgeries and casework meetings of the period (report paras 12–14), when there were any."""
+    total = data.tables["surgeries"][-1]
+    held = total["sessions"] - total["cancelled_sessions"]
+    taken = f"{total['booked'] * 100 / total['slots']:.0f}%" if total["slots"] else "none"
+    return Section(
+        "surgeries",
+        "Surgeries and casework meetings",
+        [
+            f"The Casework Team supports the surgeries held by the Commissioner and the Deputy Commissioner "
+            f"and provides the briefing pack for every session. In this period {total['sessions']} sessions "
+            f"were arranged ({total['meetings']} of them casework meetings and {total['virtual_sessions']} "
+            f"virtual surgeries); {held} went ahead and {total['cancelled_sessions']} were cancelled.",
+            f"Of the {total['slots']} appointments offered, {total['booked']} were booked ({taken}) and "
+            f"{total['attended']} attended. There were {total['cancellations']} cancellations, "
+            f"{total['late_cancellations']} of them late, and {total['no_shows']} people did not attend. "
+            "Freed appointments are offered to the waiting list automatically.",
+        ],
+        table=surgeries_table(data.tables),
+        chart=chart,
     )

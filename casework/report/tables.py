@@ -20,6 +20,8 @@ Kind = Literal["label", "count", "pct", "days", "seconds", "text"]
 TABLE_KEYS = ("categories", "statuses", "closure_times", "aged_unclosed", "calls")
 #: shown after them when the tables have it (``casework stats --json`` since statutory clocks)
 TIMELINESS_KEY = "timeliness"
+#: the surgeries table joins the report only when the period had a session
+SURGERY_KEY = "surgeries"
 
 
 @dataclass(frozen=True)
@@ -184,3 +186,25 @@ def build_tables(
             )
         )
     return tables
+
+
+def has_surgeries(data: dict[str, Any]) -> bool:
+    """Whether the period held any surgery or casework meeting (else the report leaves it out)."""
+    rows = data.get(SURGERY_KEY) or []
+    return bool(rows) and bool(rows[-1].get("sessions"))
+
+
+def surgeries_table(data: dict[str, Any]) -> Table:
+    count = ("sessions", "cancelled_sessions", "slots", "booked", "attended", "late_cancellations",
+             "cancellations", "no_shows", "virtual_sessions", "meetings")  # fmt: skip
+    labels = ("Sessions", "Cancelled sessions", "Slots offered", "Booked", "Attended", "Late cancellations",
+              "Cancellations", "No-shows", "Virtual surgeries", "Casework meetings")  # fmt: skip
+    return Table(
+        SURGERY_KEY,
+        "Surgeries and casework meetings, by month held",
+        (
+            Column("month", "Month", "label"),
+            *(Column(k, n, "count") for k, n in zip(count, labels, strict=True)),
+        ),
+        data[SURGERY_KEY],
+    )

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from casework.scheduler.digest import run_digest
 from casework.scheduler.drafts import run_draft_pass
+from casework.scheduler.surgeries import run_surgeries
 from casework.scheduler.warnings import run_pass
 from casework.scheduler.weekly import run_weekly
 from casework.settings import Settings
@@ -35,6 +36,8 @@ JobFunc = Callable[[Settings, Engine, datetime], object]
 
 #: the last hour of the working day in which the warning pass runs again (new or re-dated cases)
 LAST_WARNING_HOUR = 17
+#: how often the surgeries pass runs (reminders, offers, briefs)
+SURGERY_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ def retention_job(settings: Settings, engine: Engine, now: datetime) -> object:
 
     _client, access = _slack(settings)
     return run_retention(engine, settings, now=now, managers=access.managers())
+def surgeries_job(settings: Settings, engine: Engine, now: datetime) -> object:
+    return run_surgeries(engine, settings, now=now)
 
 
 def new_labels(engine: Engine) -> int:
@@ -172,6 +177,16 @@ def job_table(settings: Settings) -> list[JobSpec]:
             f"working days at {at:%H:%M}; the managers' DM once a month",
             retention_job,
             _cron_days(at),
+            catch_up=True,
+        )
+    )
+    table.append(
+        JobSpec(
+            "surgeries",
+            "Surgery reminders, waiting-list offers and briefing packs",
+            f"every {SURGERY_MINUTES} minutes",
+            surgeries_job,
+            IntervalTrigger(minutes=SURGERY_MINUTES, timezone=LONDON),
             catch_up=True,
         )
     )

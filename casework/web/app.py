@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from casework.settings import Settings
-from casework.web import metrics, routes, slack
+from casework.web import calendar, metrics, routes, slack
 from casework.web.limits import ASGIApp, BodyLimits
 
 
@@ -36,6 +36,8 @@ def build(
     table: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), metrics.route(settings, engine)]
     if bolt is not None:
         table.append(slack.route(bolt, settings.slack_signing_secret.get_secret_value()))
+    if engine is not None:
+        table += calendar.routes(settings, engine)  # the hosts' surgery calendar feed
     table += routes.registered()
     table += list(routes_)
     inner = Starlette(routes=table, exception_handlers={404: not_found})

@@ -218,7 +218,7 @@ def test_acks_send_command(
         main(["acks", "send"])
     finally:
         get_settings.cache_clear()
-    assert "sent 1 acknowledgement(s)" in capsys.readouterr().out
+    assert "sent 1 email(s)" in capsys.readouterr().out
     assert len(smtp_server[0].received) == 1
 
 

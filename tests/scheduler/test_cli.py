@@ -108,7 +108,7 @@ def test_jobs_lists_jobs_with_next_run(
     )
     assert result.exit_code == 0, result.stderr
     jobs = {job["id"]: job for job in json.loads(result.stdout)}
-    assert set(jobs) == {"warnings", "digest", "weekly", "retrain", "retention", "poll"}
+    assert set(jobs) == {"warnings", "digest", "weekly", "retrain", "retention", "surgeries", "poll"}
     assert all(job["next_run"] for job in jobs.values())
     assert jobs["digest"]["next_run"][11:16] == "08:30"
     idle = run_cli(

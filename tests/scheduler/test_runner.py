@@ -36,7 +36,9 @@ def test_every_job_coalesces_and_never_overlaps(sqlite_url: str) -> None:
     scheduler.start(paused=True)
     try:
         jobs = scheduler.get_jobs()
-        assert {job.id for job in jobs} == {"warnings", "digest", "weekly", "retrain", "retention", "poll"}
+        assert {job.id for job in jobs} == {
+            "warnings", "digest", "weekly", "retrain", "retention", "surgeries", "poll"
+        }  # fmt: skip
         for job in jobs:
             assert job.coalesce is True and job.max_instances == 1
             assert job.misfire_grace_time == MISFIRE_GRACE.total_seconds()

@@ -236,6 +236,16 @@ def find(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: W
     return title, blocks.case_list_blocks(title, found, deps.settings, deps.today(), empty="No case matches.")
 
 
+def surgeries(deps: Deps, user: str, args: list[str], body: dict[str, Any], client: WebClient) -> Reply:
+    _need_caseworker(deps, user)
+    from bot.listeners.surgeries import next_sessions
+    from bot.surgery_blocks import sessions_blocks
+
+    with session_scope(deps.engine) as session:
+        message = sessions_blocks(next_sessions(session))
+    return "Next surgeries", message
+
+
 HANDLERS: dict[str, Callable[[Deps, str, list[str], dict[str, Any], WebClient], Reply]] = {
     "help": help_,
     "summary": summary,
@@ -246,4 +256,5 @@ HANDLERS: dict[str, Callable[[Deps, str, list[str], dict[str, Any], WebClient], 
     "overdue": overdue,
     "find": find,
     "hold": hold,
+    "surgeries": surgeries,
 }
