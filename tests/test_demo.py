@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -30,10 +31,23 @@ def test_demo_loads_a_year_and_prints_the_board_tables(
     assert (
         "were cancelled" in page and (tmp_path / "report" / "charts" / "surgeries.png").stat().st_size > 5000
     )
+    # the statutory clocks (issue 11) and the retention schedule (issue 12) are shown too
+    assert "statutory clocks: 1 clarified, 1 fee, 1 extended, 1 waiting, 1 internal review" in first.stdout
+    assert "closed cases would be anonymised" in first.stdout
+    exported = run_cli(
+        ["export", "cases", "--format", "json"],
+        database_url=f"sqlite:///{tmp_path / 'casework-demo.db'}", monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    rows = json.loads(exported.stdout)
+    assert sum(row["clock"] == "stopped" for row in rows) == 1
+    assert sum(row["extended_working_days"] == 10 for row in rows) == 1
+    assert sum(row["stopped_working_days"] > 0 for row in rows) >= 1
+    assert sum(row["review_of"] is not None for row in rows) == 1
     again = run_cli(args, database_url="sqlite:///ignored.db", monkeypatch=monkeypatch, capsys=capsys)
     assert (
         "0 new cases" in again.stdout and "0 new surgery sessions" in again.stdout
     )  # the demo is idempotent
+    assert "statutory clocks" not in again.stdout
 
 
 def test_demo_data_has_the_reports_shape() -> None:

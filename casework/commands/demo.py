@@ -15,12 +15,13 @@ import typer
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from casework import demo_lifecycle, report
+from casework import demo_clocks, demo_lifecycle, report
 from casework.commands.stats import parse_date
 from casework.demo import demo_cases, demo_master_csv, demo_period, demo_surgeries
 from casework.runtime import open_store
 from casework.settings import get_settings
 from casework.tables import render
+from store import retention
 from store.calls import asterisk_csv, text
 from store.calls.base import Context
 from store.calls.importer import Tally, merge, store_reading
@@ -63,6 +64,16 @@ def demo(
     if walked:
         typer.echo("lifecycle: " + ", ".join(f"{n} {stage.replace('_', ' ')}" for stage, n in walked.items()))
     typer.echo("cases by stage: " + ", ".join(f"{stage} {stages.get(stage, 0)}" for stage in Stage))
+    with session_scope(engine) as session:
+        clocked = demo_clocks.load(session, settings=settings, today=day)
+        # a short schedule, so that the demo's year has cases whose time is up
+        due = retention.review(session, schedule={"default": "6m"}, as_of=day)
+    if clocked:
+        typer.echo("statutory clocks: " + ", ".join(f"{n} {what}" for what, n in clocked.items()))
+    typer.echo(
+        f"personal data: {len(due)} closed cases would be anonymised under a 6-month schedule "
+        "(`casework retention review`; the office's own schedule is CASEWORK_RETENTION)"
+    )
     start, end = demo_period(day)
     with session_scope(engine) as session:
         data = report.gather(session, settings=settings, start=start, end=end, as_of=day)
