@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from casework.settings import Settings
 from store import clocks
 from store.models import Case, CaseParticipant, Correspondent, Message
-from store.workdays import calendar
+from store.workdays import calendar, local_date
 
 EXPORT_FIELDS = [
     "reference",
@@ -45,8 +45,9 @@ def export_cases(
 ) -> Iterator[dict[str, Any]]:
     """Every case in reference order, read a page at a time so memory stays flat.
 
-    ``days_late`` counts the working days after the final due date on which the case closed
-    (the closure stands for the final response), or for an unclosed case as at ``today``.
+    ``days_late`` counts the working days after the final due date on which the final response
+    went out (``responded_at``; a case closed without one: its closure), or for a case not yet
+    answered, as at ``today``. A case re-opened by a later letter keeps its first answer's date.
     """
     settings = settings or Settings()
     today = today or clocks.today_london()
@@ -120,7 +121,9 @@ def export_cases(
                 "clock": state.clock,
                 "stopped_working_days": state.stopped_working_days,
                 "extended_working_days": state.extended_working_days,
-                "days_late": state.days_late(cal, end=c.closed_on or today),
+                "days_late": state.days_late(
+                    cal, end=local_date(c.responded_at) if c.responded_at else c.closed_on or today
+                ),
                 "review_of": review_of.get(c.review_of_id) if c.review_of_id is not None else None,
                 "stage": c.stage,
                 "responded_at": c.responded_at.isoformat() if c.responded_at else None,

@@ -134,3 +134,27 @@ def test_report_csv_cells_are_prefixed_and_numbers_left_alone() -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://evil")', "'\tx", "'+1"]
     assert [r["n"] for r in rows] == ["-5", "3", "0"]
+
+
+def test_days_late_counts_to_the_final_reply_even_when_a_later_letter_reopened_the_case(
+    engine: Engine, settings: Settings
+) -> None:
+    """Answered on its due date, then re-opened by the correspondent's answer weeks later: the
+    request was answered in time, so ``days_late`` is 0, not the weeks the case has been open since."""
+    from datetime import date
+
+    from store.cases import set_status
+    from store.export import export_cases
+
+    with session_scope(engine) as session:
+        case = open_case(session, settings=settings, category="foi",
+                         received_at=datetime(2026, 1, 5, 10, tzinfo=UTC), subject="request")  # fmt: skip
+        assert case.due_on == date(2026, 2, 2)
+        answered = datetime(2026, 2, 2, 15, tzinfo=UTC)
+        set_status(session, case=case, status="closed", actor="t", at=answered, settings=settings)
+        case.responded_at = answered
+        set_status(session, case=case, status="open", actor="intake", settings=settings)  # a reply came
+    with session_scope(engine) as session:
+        [row] = list(export_cases(session, settings=settings, today=date(2026, 3, 16)))
+    assert row["status"] == "open" and row["responded_at"].startswith("2026-02-02")
+    assert row["days_late"] == 0
