@@ -32,6 +32,11 @@ SIGNALS: tuple[Signal, ...] = (
         complaint.complaint,
     ),
     Signal(
+        "complaint-dissatisfaction",
+        "dissatisfied with the police's conduct or service, however it is phrased (PRA 2002 s12)",
+        complaint.dissatisfaction,
+    ),
+    Signal(
         "force-sender", "written from a police force domain (CASEWORK_FORCE_DOMAINS)", officer.force_sender
     ),
     Signal(
