@@ -16,6 +16,10 @@ Kinds:
   was closed, merged, moved to monitoring, or its due date moved).
 * ``slack.post`` ``{"channel", "text", "blocks"}`` — ready-made (overdue lists, digests).
 * ``slack.dm`` ``{"user", "text", "blocks"}`` — ``conversations.open``, then a post.
+* ``slack.proposal`` ``{"reference", "category", "message_pk", "text", "reasons", "confidence"}`` —
+  a later message proposes re-categorising the case (:mod:`store.proposals`): rendered at send
+  time with its buttons (:mod:`bot.proposal`) and posted in the thread of the case's triage
+  message (in the triage channel when it has none); skipped when the case already changed.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from store.workdays import LONDON
 
 log = logging.getLogger(__name__)
 
-KINDS = ("slack.triage", "slack.warning", "slack.post", "slack.dm", "slack.update")
+KINDS = ("slack.triage", "slack.warning", "slack.post", "slack.dm", "slack.update", "slack.proposal")
 
 
 def london_today() -> date:
@@ -158,6 +162,8 @@ class OutboxSender:
             return {"channel": response["channel"], "ts": response["ts"]}
         if item.kind == "slack.dm":
             return self._dm(payload["user"], payload.get("text", ""), payload.get("blocks"))
+        if item.kind == "slack.proposal":
+            return self._proposal(payload)
         raise _Skip(f"unknown kind {item.kind}")
 
     def _post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -181,6 +187,23 @@ class OutboxSender:
         if "user" in payload:
             return self._dm(payload["user"], text, blocks)
         return self._post(payload["channel"], text, blocks)
+
+    def _proposal(self, payload: dict[str, Any]) -> dict[str, Any]:
+        from bot import proposal
+
+        with session_scope(self.engine) as session:
+            case = get_case(session, payload["reference"])
+            if case is None:
+                raise _Skip("case no longer exists (merged into a campaign)")
+            if case.category == payload["category"]:
+                raise _Skip(f"case is already {payload['category']}")
+            text, blocks = proposal.prompt(case, payload)
+            thread = case.slack_ts if case.slack_channel and case.slack_ts else None
+            channel = case.slack_channel if thread else self.settings.triage_channel
+        if not channel:
+            raise RuntimeError("CASEWORK_TRIAGE_CHANNEL is not set")
+        response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread)
+        return {"channel": response["channel"], "ts": response["ts"]}
 
     def _triage(self, reference: str) -> dict[str, Any]:
         with session_scope(self.engine) as session:

@@ -38,7 +38,9 @@ from store.pending import resolve
 log = logging.getLogger(__name__)
 
 #: The steps every message goes through, in order (parsing happens before, in ``process``).
-STEPS: tuple[str, ...] = ("dedupe", "thread", "automatic", "campaign", "classify", "store", "acknowledge")
+STEPS: tuple[str, ...] = (
+    "dedupe", "thread", "automatic", "campaign", "classify", "store", "propose", "acknowledge"
+)  # fmt: skip
 
 #: how often a running pipeline looks for a newer trained classifier model
 MODEL_CHECK_SECONDS = 60.0

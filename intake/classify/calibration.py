@@ -10,8 +10,7 @@ one block's highest raw score and the next one's lowest.
 
 The map is part of the model (``model["calibration"]``), so the intake, its workers and
 ``casework classify`` all give calibrated confidences. The map shipped with the code
-(``calibration.json``) was fitted on labelled letters with ``scripts/fit-calibration FOLDER ...``; :func:`intake.classify.learning.retrain` fits a new one from caseworkers' labels
-once there are enough of them.
+(``calibration.json``) was fitted on labelled letters with ``scripts/fit-calibration FOLDER ...``.
 """
 
 from __future__ import annotations

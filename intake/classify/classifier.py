@@ -126,7 +126,9 @@ class Classifier:
         complaint = Category.COMPLAINT.value
         possible = winner != complaint and exp[complaint] / sum(exp.values()) >= POSSIBLE_COMPLAINT
         if possible:
-            said = next((reason for category, weight, reason in votes if category == complaint and weight > 0), "")
+            said = next(
+                (reason for category, weight, reason in votes if category == complaint and weight > 0), ""
+            )
             reasons.append(f"could be a complaint: {said}")
         return Classification(
             category=winner,

@@ -22,7 +22,9 @@ def count(engine: Engine, model: type) -> int:
 
 def test_steps_are_named_in_order() -> None:
     # the pipeline is a tuple of step names (Mailman style), parse → … → acknowledge
-    assert STEPS == ("dedupe", "thread", "automatic", "campaign", "classify", "store", "acknowledge")
+    assert STEPS == (
+        "dedupe", "thread", "automatic", "campaign", "classify", "store", "propose", "acknowledge"
+    )  # fmt: skip
 
 
 def test_new_message_opens_case_with_triage_outbox_row(settings: Settings, engine: Engine) -> None:

@@ -146,7 +146,8 @@ _DISSATISFIED = phrases(
     r"bothered|turned up|arrived)\b",
     r"\bheard nothing\b",
     r"\bnot (?:had|received|heard) (?:any|a) (?:reply|response|update|call|acknowledgement)",
-    r"\bno (?:update|reply|response|acknowledgement|follow-up|feedback|explanation) (?:at all|since|from|whatsoever)",
+    r"\bno (?:update|reply|response|acknowledgement|follow-up|feedback|explanation) "
+    r"(?:at all|since|from|whatsoever)",
     r"\bnot even an? (?:acknowledgement|reply|call|update|apology)",
     r"\bstill (?:waiting|want|would like|not|haven't|have not|hasn't|has not|no)\b",
     r"\bfell short\b",
@@ -162,7 +163,8 @@ _DISSATISFIED = phrases(
     r"\b(?:fed|sick) up\b",
     r"\bgiven up on\b",
     r"\b(?:not|never) (?:being )?taken seriously\b",
-    r"\b(?:didn't|did not|don't|do not|doesn't|does not) (?:think (?:they|it was|the [a-z]+) )?(?:take|took|taken) "
+    r"\b(?:didn't|did not|don't|do not|doesn't|does not) (?:think (?:they|it was|the [a-z]+) )?"
+    r"(?:take|took|taken) "
     r"(?:it|this|us|me|her|him|them|my [a-z]+) seriously",
     r"\bexpected better\b",
     r"\bis (?:that|this) how (?:it|they|you|the police|officers)\b",
@@ -183,8 +185,8 @@ _DISSATISFIED = phrases(
     r"\bcovered (?:it|his number|her number|his badge|up)\b",
     r"\bfor no reason\b",
     r"\b(?:keeps?|kept) (?:being |getting )?(?:stopp|pull|search|pick|follow)",
-    r"\b(?:stopped|pulled over|searched)[a-z ,]{0,60} (?:two|three|four|five|six|seven|eight|several|many|\d+) "
-    r"times\b",
+    r"\b(?:stopped|pulled over|searched)[a-z ,]{0,60} "
+    r"(?:two|three|four|five|six|seven|eight|several|many|\d+) times\b",
     r"\byou again\b",
     r"\bwrong address\b",
     r"\bwhy (?:this|it|he|she|they|so much)[a-z ]{0,30} (?:happened|keeps|was allowed|was used)",
@@ -199,7 +201,8 @@ _DISSATISFIED = phrases(
     r"\b(?:listen|listened) to the recording\b",
     r"\bis not enough\b",
     r"\bcame away feeling\b",
-    r"\b(?:don't|do not) want (?:to get )?(?:anyone|anybody|someone|him|her|them|the officers?) (?:into|in) trouble",
+    r"\b(?:don't|do not) want (?:to get )?(?:anyone|anybody|someone|him|her|them|the officers?) "
+    r"(?:into|in) trouble",
     r"\b(?:don't|do not) want to (?:make a fuss|cause (?:trouble|a fuss))",
     r"\b(?:don't|do not) want (?:anyone|anybody|him|her|them) to lose (?:their|his|her) jobs?",
     r"\b(?:emailed|rang|phoned|called|chased|written|wrote|contacted|asked)[a-z ,.']{0,50} "
@@ -221,7 +224,8 @@ _POLICE = phrases(
     r"\bcoppers?\b",
     r"\bcops?\b",
     r"\bcall handlers?\b",
-    r"\b(?:operator|woman|man|lady|person|someone|bloke) (?:i spoke to|who answered|on the (?:phone|desk|line))",
+    r"\b(?:operator|woman|man|lady|person|someone|bloke) "
+    r"(?:i spoke to|who answered|on the (?:phone|desk|line))",
     r"\b(?:101|999)\b",
     r"\bfront (?:desk|counter)\b",
     r"\bthe desk\b",
@@ -248,11 +252,14 @@ _OTHER_AGENCY = phrases(
     r"\banti-social behaviour team\b",
 )
 #: the police named only to say the matter is not theirs
-_NOT_POLICE = phrases(r"\bnot (?:really |strictly |actually )?(?:a |an? )?police (?:matter|issue|job|problem)")
+_NOT_POLICE = phrases(
+    r"\bnot (?:really |strictly |actually )?(?:a |an? )?police (?:matter|issue|job|problem)"
+)
 #: the writer's own experience, or that of someone they write for
 _EXPERIENCE = phrases(
-    r"\b(?:i|we) (?:rang|called|phoned|reported|went|dialled|was told|were told|asked|was stopped|was arrested|"
-    r"was taken|was left|handed|offered|gave|have reported|had reported|have rung|have emailed|emailed)\b",
+    r"\b(?:i|we) (?:rang|called|phoned|reported|went|dialled|was told|were told|asked|was stopped|"
+    r"was arrested|was taken|was left|handed|offered|gave|have reported|had reported|have rung|"
+    r"have emailed|emailed)\b",
     r"\b(?:he|she|they|the officers?|the officer) (?:told|said|asked|came|arrived|took|laughed|kept|searched|"
     r"stopped|followed|shoved|pushed|refused|walked)\b",
     r"\bcame (?:round|out|to (?:my|our|the) (?:house|home|flat|door))\b",
@@ -271,8 +278,9 @@ _EXPERIENCE = phrases(
 )
 #: a past complaint that was settled, mentioned in passing ("my complaint last year was sorted out")
 _RESOLVED = phrases(
-    r"complaint[a-z0-9 ,']{0,80}\b(?:was|were|got|has been|had been|being) (?:sorted(?: out)?|resolved|upheld|"
-    r"settled|put right|dealt with (?:fairly|quickly|well|properly|promptly|very well))",
+    r"complaint[a-z0-9 ,']{0,80}\b(?:was|were|got|has been|had been|being) "
+    r"(?:sorted(?: out)?|resolved|upheld|settled|put right|"
+    r"dealt with (?:fairly|quickly|well|properly|promptly|very well))",
     r"complaint[a-z0-9 ,']{0,80}\band it was (?:sorted(?: out)?|resolved|upheld|settled|put right|"
     r"dealt with (?:fairly|quickly|well|properly|promptly))",
 )
@@ -309,7 +317,9 @@ def dissatisfaction(ctx: Context) -> list[Vote]:
     ]
     if not police:
         return []  # nothing in the letter is about the police
-    actors = sorted([(at, True) for at in police] + [(m.start(), False) for m in _OTHER_AGENCY.finditer(ctx.text)])
+    actors = sorted(
+        [(at, True) for at in police] + [(m.start(), False) for m in _OTHER_AGENCY.finditer(ctx.text)]
+    )
     at = [position for position, _is_police in actors]
     aimed: list[str] = []
     for match in found:

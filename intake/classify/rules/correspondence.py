@@ -65,8 +65,8 @@ _COMMENT = phrases(
     r"\b(?:request|requests|asking) for (?:a )?comment\b",
     r"\b(?:like|want|wish|care) to comment\b",
     r"\b(?:a|any) comment (?:from|on|by)\b",
-    r"\b(?:provide|give|send|offer) (?:us )?(?:a |any )?(?:short |brief )?(?:statement|quote|comment|response) "
-    r"(?:from|on|by|about|for)\b",
+    r"\b(?:provide|give|send|offer) (?:us )?(?:a |any )?(?:short |brief )?"
+    r"(?:statement|quote|comment|response) (?:from|on|by|about|for)\b",
     r"\b(?:provide|give|send) (?:us )?(?:a |any )?(?:short |brief )?(?:statement|quote|comment)\b",
     r"\ba few lines\b",
     r"\b(?:reporter|journalist|correspondent|producer|editor|press office|newsdesk|news desk)\b",
@@ -78,7 +78,8 @@ _COMMENT = phrases(
 _PROCEDURAL = phrases(
     r"\bopening hours\b",
     r"\bpostal address\b",
-    r"\b(?:who|where) (?:would be|is|do i|should i|can i) (?:the right|contact|speak|write|send|ask|go|apply)",
+    r"\b(?:who|where) (?:would be|is|do i|should i|can i) "
+    r"(?:the right|contact|speak|write|send|ask|go|apply)",
     r"\bright person to (?:speak|talk|contact|write|ask)",
     r"\bhow (?:do|can|should) i (?:contact|get in touch|apply|write|send|become|volunteer|find|get hold)",
     r"\bdo i need to\b",
