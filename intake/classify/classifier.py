@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 MODEL_WEIGHT_SEED = 1.5
 MODEL_WEIGHT_MAX = 4.0
 MODEL_WEIGHT_PER_LABEL = 0.25
+#: the seed-only model's vote for a category no signal supports is worth this share of its weight
+SEED_UNSUPPORTED = 0.5
 #: below this probability the model's opinion is noise and is not reported as a vote
 _MODEL_VOTE_FLOOR = 0.15
 #: softmax temperature turning summed weights into a raw confidence (calibrated afterwards)
@@ -75,6 +77,7 @@ class Classifier:
         self.model = model if model is not None else seed_model()
         self._compiled = nb.compile_model(self.model)
         labels = int(self.model.get("label_count", 0) or 0)
+        self.seed_only = labels == 0
         self.model_weight = min(MODEL_WEIGHT_MAX, MODEL_WEIGHT_SEED + MODEL_WEIGHT_PER_LABEL * labels)
         # a stored model from before calibration existed gets the shipped map
         self.calibration = (self.model.get("calibration") or calibrate_map.shipped()) if calibrate else None
@@ -102,7 +105,8 @@ class Classifier:
         votes: list[Vote] = []
         for signal in SIGNALS:
             votes.extend(signal.vote(ctx))
-        votes.extend(self._model_votes(model_text(msg, text=ctx.text.value)))
+        supported = {category for category, weight, _reason in votes if weight > 0}
+        votes.extend(self._model_votes(model_text(msg, text=ctx.text.value), supported))
 
         scores: dict[str, float] = defaultdict(float)
         for category, weight, _reason in votes:
@@ -140,18 +144,23 @@ class Classifier:
             raw_confidence=round(raw, 4),
         )
 
-    def _model_votes(self, text: str) -> list[Vote]:
+    def _model_votes(self, text: str, supported: set[str]) -> list[Vote]:
         probabilities, telling = nb.predict(self._compiled, text, explain_above=_MODEL_VOTE_FLOOR)
         votes: list[Vote] = []
         for category, probability in probabilities.items():
             if probability < _MODEL_VOTE_FLOOR:
                 continue
+            weight = self.model_weight * probability
+            if self.seed_only and category not in supported:
+                # 75 short seed letters know words, not meaning ("please provide" is FOI to them):
+                # alone they may break a tie, not make a category no signal saw
+                weight *= SEED_UNSUPPORTED
             words = telling.get(category) or []
             said = f"; words like {', '.join(repr(w) for w in words)}" if words else ""
             votes.append(
                 (
                     category,
-                    self.model_weight * probability,
+                    weight,
                     f"learned model: {probability:.0%} {category}{said}",
                 )
             )

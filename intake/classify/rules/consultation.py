@@ -25,6 +25,7 @@ _CONSULT_STRONG = phrases(
     r"\bconsulting\b",
     r"have your say",
     r"asking (?:people|residents|the public) (?:which|what|for (?:their )?views)",
+    r"\b(?:police )?(?:part|share|element|portion) of (?:the |our )?council tax\b",
 )
 _CONSULT_RESPONSE = phrases(
     r"\b(?:my|our) (?:response|views|answers|comments|submission)\b",
@@ -38,6 +39,9 @@ _CONSULT_RESPONSE = phrases(
     r"(?:like|want|wanted|wish) to (?:respond|comment|feed ?back|give (?:my|our) views)",
     r"\b(?:my|our) (?:thoughts|feedback)\b",
     r"thank you for asking",
+    r"\bin answer to (?:your|the)\b",
+    r"\bmy answers? (?:is|are|would be)\b",
+    r"\byou asked (?:whether|what|if|for|people|us|residents)\b",
 )
 
 
