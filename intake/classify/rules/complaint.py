@@ -144,6 +144,9 @@ _DISSATISFIED = phrases(
     r"replied|returned|bothered|checked|listened|seemed|took|knows|told)\b",
     r"\bnever (?:came|come|got back|rang|phoned|called|contacted|replied|collected|returned|followed|heard|"
     r"bothered|turned up|arrived)\b",
+    r"\b(?:no ?one|nobody|no-one) (?:ever )?did\b",
+    r"\b(?:really|very|so|pretty|extremely) poor\b",
+    r"\bpoor (?:service|response|communication|show|treatment)\b",
     r"\bheard nothing\b",
     r"\bnot (?:had|received|heard) (?:any|a) (?:reply|response|update|call|acknowledgement)",
     r"\bno (?:update|reply|response|acknowledgement|follow-up|feedback|explanation) "

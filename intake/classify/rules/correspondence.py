@@ -24,6 +24,7 @@ _POSITION = phrases(
     r"(?:holding|support|agree|plan|going|intend|commit|think)",
     r"is [a-z ]{0,40} a priority",
     r"\bwill the police and crime plan",
+    r"\b(?:the commissioner's|your) (?:position|views?|stance|opinion) (?:on|about|of|regarding)\b",
 )
 _GREETING = phrases(
     r"congratulat",
@@ -56,7 +57,8 @@ _INVITE = phrases(
 #: asks the Commissioner to act, intervene or speak for them
 _ACT = phrases(
     r"\bwould you be (?:willing|able|prepared) to\b",
-    r"\b(?:could|would|will|can) you (?:please )?(?:raise|take (?:this|it) up|write to|speak to|have a word|"
+    r"\b(?:could|would|will|can) (?:you|the commissioner) (?:please )?(?:raise|take (?:this|it) up|write to|"
+    r"speak to|have a word|"
     r"intervene|bring|pass (?:this|it) on|put pressure|press (?:the|for))\b",
     r"\bare you (?:pressing|pushing|asking|lobbying)\b",
 )
