@@ -37,6 +37,11 @@ SIGNALS: tuple[Signal, ...] = (
         complaint.dissatisfaction,
     ),
     Signal(
+        "complaint-encounter",
+        "tells of something the police did to the writer that left them unhappy, in any words",
+        complaint.encounter,
+    ),
+    Signal(
         "force-sender", "written from a police force domain (CASEWORK_FORCE_DOMAINS)", officer.force_sender
     ),
     Signal(

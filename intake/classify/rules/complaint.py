@@ -358,3 +358,72 @@ def dissatisfaction(ctx: Context) -> list[Vote]:
         weight *= 0.5  # staff about their employer: not "a member of the public"
     said = ", ".join(f"'{a}'" for a in aimed[:3])
     return [(COMPLAINT, round(weight, 3), f"dissatisfied with the police's conduct or service ({said})")]
+
+
+# --- a police encounter told as a story, that left the writer unhappy ------------------------------
+# Phrase lists catch how people usually say it; this catches what they describe. A sentence
+# where the police did something to the writer or someone close (an officer, a call handler, a
+# PCSO came, said, took, stopped, left …), and around it words of hurt, fear or unfairness,
+# make a complaint however it is worded. Words of praise around it make a thank-you instead.
+_PAST_ACT = re.compile(
+    r"\b(?:[a-z]+ed|came|went|took|told|said|left|kept|shone|spoke|gave|threw|put|got|saw|made|held|"
+    r"brought|drove|sent|rang|stood|knew|thought|felt|found|caught|hit|let|shut|tore|broke|did|didn't|"
+    r"wouldn't|couldn't|won't|hasn't|haven't|never)\b"
+)
+_PERSONAL = re.compile(
+    r"\b(?:i|me|my|we|us|our|i'm|i've|i'd|son|daughter|mother|mum|father|dad|husband|wife|partner|"
+    r"brother|sister|grandson|granddaughter|neighbour|friend|children|kids|family|nan|gran)\b"
+)
+_NEGATIVE = re.compile(
+    r"\b(?:scared|frightened|afraid|terrified|tears|crying|cried|upset|shaking|shaken|humiliat[a-z]*|"
+    r"embarrass[a-z]*|ashamed|angry|furious|disgust[a-z]*|shock(?:ed|ing)|appall[a-z]*|apolog[a-z]*|"
+    r"mistake[ns]?|wrong(?:ly|ful[a-z]*)?|unfair(?:ly)?|rude(?:ly|ness)?|refus(?:ed|al)|ignor(?:ed|ing)|"
+    r"laugh(?:ed|ing)|mock(?:ed|ing)|sneer[a-z]*|dismissive|yawn(?:ed|ing)|shrugg?ed|nobody|no-one|"
+    r"never|didn't|wouldn't|couldn't|won't|hasn't|haven't|nothing|lost|owed|deserve[sd]?|poor|worse|"
+    r"awful|terrible|horrible|disgrace[a-z]*|unacceptable|still|waiting|blame[ds]?|side|threat[a-z]*|"
+    r"bang(?:ed|ing)|shout(?:ed|ing)|swore|accus[a-z]*|treated|suspect|anxious|distress[a-z]*|hurt|"
+    r"injur[a-z]*|bruis[a-z]*|unlawful[a-z]*|without|nowhere|rarely|bother(?:ed)?|useless|fault|"
+    r"trouble|fuss|dismiss[a-z]*|sarcas[a-z]*|patronis[a-z]*|belittl[a-z]*|lie[sd]?|"
+    r"lying|insult[a-z]*|intimidat[a-z]*)\b"
+)
+_PRAISE = re.compile(
+    r"\b(?:kind(?:ly|ness)?|thank(?:s|ful)?|grateful|great|excellent|helpful|brilliant|fantastic|"
+    r"patient|professional(?:ly|ism)?|caring|reassur[a-z]*|wonderful|superb|praise|commend[a-z]*|"
+    r"impressed|credit|good|polite(?:ly)?|respectful(?:ly)?|calm(?:ly)?|sympathetic)\b"
+)
+
+
+def encounter(ctx: Context) -> list[Vote]:
+    """The police did something to the writer (or someone close) and it left them unhappy."""
+    value = ctx.text.value
+    disowned = [m.span() for m in _NOT_POLICE.finditer(ctx.text)]
+    police_at = [
+        m.start() for m in _POLICE.finditer(ctx.text) if not any(s <= m.start() < e for s, e in disowned)
+    ]
+    if not police_at:
+        return []
+    starts = _sentences(value)
+    ends = [*starts[1:], len(value)]
+
+    def sentence(position: int) -> int:
+        return bisect_right(starts, position) - 1
+
+    police = {sentence(at) for at in police_at}
+    agency = {sentence(m.start()) for m in _OTHER_AGENCY.finditer(ctx.text)} - police
+    told = [n for n in sorted(police) if _PAST_ACT.search(value, starts[n], ends[n])]
+    if not told or not any(_PERSONAL.search(value, starts[n], ends[n]) for n in told):
+        return []
+    near = {n + step for n in told for step in (-1, 0, 1, 2)} - agency
+    negative: set[str] = set()
+    praise: set[str] = set()
+    for n in sorted(k for k in near if 0 <= k < len(starts)):
+        part = value[starts[n] : ends[n]]
+        negative.update(_NEGATIVE.findall(part))
+        praise.update(_PRAISE.findall(part))
+    if len(negative) < 2 or len(praise) >= len(negative):
+        return []
+    weight = 0.8 + 0.35 * min(len(negative) - 2, 6)
+    if ctx.from_force:
+        weight *= 0.5  # staff about their employer: not "a member of the public"
+    said = ", ".join(f"'{w}'" for w in sorted(negative)[:4])
+    return [(COMPLAINT, round(weight, 3), f"tells of a police encounter that left them unhappy ({said})")]
