@@ -581,3 +581,63 @@ LONG = "Dear Commissioner, I write about the closure of the front counter.\n"
 )
 def test_boilerplate_is_cut_from_the_first_disclaimer_line(body: str, kept: str | None) -> None:
     assert strip_boilerplate(body) == (body if kept is None else kept)
+
+
+# --- issue 16: complaints as the law defines them, and the confusions around them ------------------
+#: written for this test, unlike the hard set's letters; (category, text, sender, a named reason)
+DEFINITION = [
+    (
+        "complaint",
+        "I'd rather not make trouble for the lad, but the officer who took my statement got my name "
+        "wrong on it twice and wouldn't correct it. It's not right.",
+        None,
+        "dissatisfied with the police",
+    ),
+    (
+        "complaint",
+        "Six weeks ago I reported my handbag stolen and gave the officer the name of the man. Nobody "
+        "has contacted me since and I am very disappointed.",
+        None,
+        "dissatisfied with the police",
+    ),
+    (
+        "correspondence",
+        "The council keep ignoring my reports about the broken street lights and I'm fed up with them. "
+        "Could the Commissioner have a word with the council leader?",
+        None,
+        "asks the Commissioner to act",
+    ),
+    (
+        "correspondence",
+        "My complaint against an officer in 2011 was upheld and I was satisfied. I'm writing today to "
+        "ask whether you will keep the mounted section.",
+        None,
+        "not complaint: mentions a past complaint that was settled",
+    ),
+    (
+        "correspondence",
+        "I'm a journalist at the Sutton Observer. Please provide a comment from the Commissioner on the "
+        "closure of the front counter by 3pm.",
+        None,
+        "a journalist asking for comment",
+    ),
+    ("correspondence", "Who do I contact about a speeding ticket?", None, "a practical question"),
+    (
+        "officer_correspondence",
+        "I feel let down by the force: my overtime from March is still unpaid and nobody in payroll replies.",
+        "pc.jones@" + FORCE[0],
+        "writes about their own job",
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "body", "sender", "reason"), DEFINITION)
+def test_dissatisfaction_with_the_police_and_its_look_alikes(
+    expected: str, body: str, sender: str | None, reason: str
+) -> None:
+    """Dissatisfaction with the police is a complaint however put; with the council, in a settled
+    past complaint, from staff about their employer, or asked by a journalist, it is not. The
+    reasons name the signal that decided."""
+    result = classifier().classify(letter(body, **({"sender": sender} if sender else {})))
+    assert result.category == expected, result.reasons
+    assert any(r.startswith(reason) for r in result.reasons), result.reasons
