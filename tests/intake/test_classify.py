@@ -363,6 +363,7 @@ def test_cli_prints_category_confidence_and_reasons(
     as_json = run_classify(str(path), "--json", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     data = json.loads(as_json.stdout)
     assert data["category"] == "foi" and 0 < data["confidence"] <= 1 and data["reasons"]
+    assert 0 < data["raw_confidence"] <= 1  # before the calibration map
     assert not (tmp_path / "none.db").exists()  # classifying does not create a database
 
 
