@@ -10,7 +10,8 @@ one block's highest raw score and the next one's lowest.
 
 The map is part of the model (``model["calibration"]``), so the intake, its workers and
 ``casework classify`` all give calibrated confidences. The map shipped with the code
-(``calibration.json``) was fitted on labelled letters with ``scripts/fit-calibration FOLDER ...``.
+(``calibration.json``) was fitted on labelled letters with ``scripts/fit-calibration FOLDER ...``;
+:func:`intake.classify.learning.retrain` fits the office's own once it has enough closed cases.
 """
 
 from __future__ import annotations

@@ -8,11 +8,19 @@ import random
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
-from intake.classify import Classifier, train
+from casework.settings import Settings
+from intake.classify import Classifier, load_classifier, retrain, train
 from intake.classify import calibration as cal
+from intake.parse import parse_message
+from intake.pipeline import Pipeline
+from store.cases import get_case, set_category, set_status
+from store.db import session_scope
+from store.enums import Status
 from tests.conftest import CORPUS, shared_or_skip
 from tests.intake.test_classify import classifier, letter
+from tests.support.dovecot import make_message
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -98,3 +106,38 @@ def test_shipped_map_is_fitted_on_these_folders(folder: str) -> None:
     """The README of each folder says what it is; the map counts their letters."""
     assert (CORPORA / folder / "README.md").is_file()
     assert cal.shipped()["fitted_on"] == 146 + 68 + 34
+
+
+def test_retrain_fits_the_map_on_the_offices_closed_cases(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With enough closed cases, the retrained model's map is fitted on them (each scored by a
+    model that never learnt its label), not the shipped one; with too few it keeps the shipped."""
+    from intake.classify import learning
+
+    pipeline = Pipeline(settings, engine)
+    references = [pipeline.process(make_message(n, tag="cal"), source="t").case_reference for n in range(30)]
+    with session_scope(engine) as session:
+        for n, reference in enumerate(references):
+            case = get_case(session, reference or "")
+            assert case is not None
+            if n % 3 == 0:  # a third were really FOI requests: the classifier was wrong about them
+                set_category(
+                    session, case=case, category="foi", actor="U1", settings=settings, label_text="x"
+                )
+            set_status(session, case=case, status=Status.CLOSED, actor="U1", settings=settings)
+    monkeypatch.setattr(learning, "CALIBRATION_MIN_CASES", 31)
+    with session_scope(engine) as session:
+        kept = retrain(session, settings, force=True)
+        assert kept is not None and kept.data["calibration"] == cal.shipped()
+    monkeypatch.setattr(learning, "CALIBRATION_MIN_CASES", 30)
+    with session_scope(engine) as session:
+        fitted = retrain(session, settings, force=True)
+        assert fitted is not None
+        mapping = fitted.data["calibration"]
+    assert mapping["source"] == "closed cases" and mapping["fitted_on"] == 30
+    assert mapping != cal.shipped() and max(mapping["y"]) < 0.99  # it saw the mistakes
+    with session_scope(engine) as session:
+        clf = load_classifier(session, settings)
+    result = clf.classify(parse_message(make_message(99, tag="cal")))
+    assert result.confidence == round(cal.apply(mapping, result.raw_confidence or 0), 3)
