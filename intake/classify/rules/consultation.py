@@ -17,6 +17,7 @@ def consultation_address(ctx: Context) -> list[Vote]:
 # --- consultation ---------------------------------------------------------------------------------
 _CONSULT_STRONG = phrases(
     r"\bconsultation\b",
+    r"\b(?:for|on) (?:the|your) (?:new |next )?plan\b",
     r"\bsurvey\b",
     r"\bquestionnaire\b",
     r"\bestates? review\b",
@@ -32,6 +33,7 @@ _CONSULT_RESPONSE = phrases(
     r"in response to (?:your|the)",
     r"(?:fill|filled) in (?:the|your) (?:form|survey|questionnaire)",
     r"in order of importance",
+    r"\b(?:my|our) (?:\w+ )?(?:top |main )?priorit(?:y|ies)\b",
     r"(?:my|our) (?:top |main )?priorit(?:y|ies) (?:is|are|would be|should be)",
     r"\bprecept\b",
     r"on behalf of (?:the|our) [a-z' ]{0,40}(?:committee|forum|partnership|network|group|association)",

@@ -22,6 +22,9 @@ _FOI_ASK = phrases(
     r"(?:a copy|copies|the|details|information|a list|data|figures|records)",
     r"request(?:ing)? (?:for )?(?:the following|information|data|details|copies|a copy)",
     r"what (?:was|is|were|are) the (?:total|number|cost|amount|budget|value|figures?)",
+    # a question about what money went on is a request for the record of it
+    r"\b(?:what|how much) (?:did|does|has|have|had) (?:the |your |this )?(?:office|commissioner|force|pcc|you)"
+    r"[a-z' ]{0,20} (?:spend|spent|pay|paid|cost)",
     r"(?:grateful|obliged|like) to (?:receive|have|see|be (?:sent|given)) (?:details|a copy|copies|the)",
     r"\bplease (?:include|break (?:this|it|them) down)",
     r"\bplease (?:give|list|state) (?:the|me|a|each|how)\b",
@@ -38,7 +41,7 @@ _FOI_RECORD = phrases(
     r"\bbroken down\b",
     r"\btotal (?:cost|number|amount|spend)",
     r"\bcosts?\b",
-    r"\bspend(?:ing)?\b",
+    r"\bspen(?:d|ding|t)\b",
     r"\bregisters?\b",
     r"\bminutes of\b",
     r"\bcop(?:y|ies) of\b",
