@@ -286,6 +286,8 @@ _RESOLVED = phrases(
     r"dealt with (?:fairly|quickly|well|properly|promptly|very well))",
     r"complaint[a-z0-9 ,']{0,80}\band it was (?:sorted(?: out)?|resolved|upheld|settled|put right|"
     r"dealt with (?:fairly|quickly|well|properly|promptly))",
+    r"complaint[a-z0-9 ,']{0,80}\b(?:it was|was) (?:handled|dealt with) (?:fairly|well|properly|promptly)",
+    r"complaint[a-z0-9 ,']{0,120}\b(?:i was|we were) (?:satisfied|happy) with (?:the|its) (?:result|outcome)",
 )
 _OPINION = phrases(
     r"\bin my (?:opinion|view)\b",

@@ -18,6 +18,8 @@ def consultation_address(ctx: Context) -> list[Vote]:
 _CONSULT_STRONG = phrases(
     r"\bconsultation\b",
     r"\b(?:for|on) (?:the|your) (?:new |next )?plan\b",
+    r"\b(?:your|the) review of (?:police )?(?:buildings|stations|premises|estates?)\b",
+    r"\b(?:re|about) (?:ur|your|the) (?:survey|questionnaire)\b",
     r"\bsurvey\b",
     r"\bquestionnaire\b",
     r"\bestates? review\b",
@@ -33,6 +35,9 @@ _CONSULT_RESPONSE = phrases(
     r"in response to (?:your|the)",
     r"(?:fill|filled) in (?:the|your) (?:form|survey|questionnaire)",
     r"in order of importance",
+    r"\b(?:my|our) answers? (?:for|to) (?:your|the)\b",
+    r"\byou asked (?:residents|people|the public|us) what\b",
+    r"\bthis is (?:my|our) (?:answer|response|reply)\b",
     r"\b(?:my|our) (?:\w+ )?(?:top |main )?priorit(?:y|ies)\b",
     r"(?:my|our) (?:top |main )?priorit(?:y|ies) (?:is|are|would be|should be)",
     r"\bprecept\b",

@@ -23,8 +23,8 @@ _FOI_ASK = phrases(
     r"request(?:ing)? (?:for )?(?:the following|information|data|details|copies|a copy)",
     r"what (?:was|is|were|are) the (?:total|number|cost|amount|budget|value|figures?)",
     # a question about what money went on is a request for the record of it
-    r"\b(?:what|how much) (?:did|does|has|have|had) (?:the |your |this )?(?:office|commissioner|force|pcc|you)"
-    r"[a-z' ]{0,20} (?:spend|spent|pay|paid|cost)",
+    r"\b(?:what|how much) (?:did|does|has|have|had) (?:the |your |this )?"
+    r"(?:office|commissioner|force|pcc|you)[a-z' ]{0,20} (?:spend|spent|pay|paid|cost)",
     r"(?:grateful|obliged|like) to (?:receive|have|see|be (?:sent|given)) (?:details|a copy|copies|the)",
     r"\bplease (?:include|break (?:this|it|them) down)",
     r"\bplease (?:give|list|state) (?:the|me|a|each|how)\b",

@@ -18,74 +18,133 @@ from bisect import bisect_right
 
 from intake.classify.base import COMPLAINT, Context, Vote
 
-_N = r"(?:\d+|a few|several|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|fifteen|twenty|" \
+_N = (
+    r"(?:\d+|a few|several|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|fifteen|twenty|"
     r"thirty|forty|fifty|sixty|ninety|a couple of|an?)"
+)
+
+
+def _any(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives))
+
 
 #: kind of adverse outcome -> its lexicon (meaning-level: the event, not a set phrase of complaint)
 KINDS: dict[str, re.Pattern[str]] = {
-    "kept waiting": re.compile(
-        rf"\b(?:for|about|over|nearly|almost) {_N} (?:minutes|mins|hours|hrs|days|weeks|months)\b"
-        rf"|\b{_N} (?:hours|days|weeks|months) (?:later|on|after)\b"
-        r"|\bthe next (?:morning|day|afternoon|evening)\b|\b(?:half|quarter) (?:past )?\w+ the next\b"
-        r"|\b(?:wait|waited|waiting) (?:24|48|\d+|for|over|until|all)\b|\bstill (?:waiting|sitting|there|at)\b"
+    "kept waiting": _any(
+        rf"\b(?:for|about|over|nearly|almost) {_N} (?:minutes|mins|hours|hrs|days|weeks|months)\b",
+        rf"\b{_N} (?:hours|days|weeks|months) (?:later|on|after)\b",
+        r"\bthe next (?:morning|day|afternoon|evening)\b",
+        r"\b(?:half|quarter) (?:past )?\w+ the next\b",
+        r"\b(?:wait|waited|waiting) (?:24|48|\d+|for|over|until|all)\b",
+        r"\bstill (?:waiting|sitting|there|at)\b",
     ),
-    "property kept": re.compile(
-        r"\b(?:not|never|n't) (?:been )?(?:brought|given|handed|sent|returned|got) (?:it |them |this |my \w+ )?back\b"
-        r"|\b(?:not|never|n't) (?:been )?returned\b|\b(?:still )?(?:not |n't )?(?:got|get|have|had) (?:it|them) back\b"
-        r"|\b(?:seized|confiscated|impounded|to the pound)\b|\b(?:took|taken) (?:it|them|my \w+|our \w+|his \w+|her \w+) away\b"
-        r"|\b(?:took|taken|kept) (?:my|our|his|her|the) (?:\w+ )?(?:phone|bag|handbag|bike|bicycle|car|van|laptop|"
-        r"drive|hard drive|keys|money|passport|licence|property|footage|cctv)\b"
-        r"|\bas evidence\b|\bwhere it is\b"
+    "property kept": _any(
+        r"\b(?:not|never|n't) (?:been )?(?:brought|given|handed|sent|returned|got) (?:it |them |"
+        r"this |my \w+ )?back\b",
+        r"\b(?:not|never|n't) (?:been )?returned\b",
+        r"\b(?:still )?(?:not |n't )?(?:got|get|have|had) (?:it|them) back\b",
+        r"\b(?:seized|confiscated|impounded|to the pound)\b",
+        r"\b(?:took|taken) (?:it|them|my \w+|our \w+|his \w+|her \w+) away\b",
+        r"\b(?:took|taken|kept) (?:my|our|his|her|the) (?:\w+ )?(?:phone|bag|handbag|bike|bicycle|"
+        r"car|van|laptop|drive|hard drive|keys|money|passport|licence|property|footage|cctv)\b",
+        r"\bas evidence\b",
+        r"\bwhere it is\b",
     ),
-    "no follow-up": re.compile(
-        r"\b(?:heard|had) nothing\b|\bnothing (?:since|back|more)\b|\b(?:no ?one|nobody|no-one) (?:has |ever )?"
-        r"(?:rang|called|phoned|contacted|spoke|came|let|told|got back|looked|checked|knows)\b"
-        r"|\b(?:ring|call|phone|get) (?:me |her |him |us )?back\b|\bcall(?:ed)? (?:me |her |him )?back\b"
-        r"|\bvoicemail\b|\bbounce[sd]?(?: back)?\b|\bno (?:reply|response|update|word|contact|call)\b"
-        r"|\bnever (?:heard|rang|called|spoke|came|got)\b|\bhaven't (?:heard|had)\b|\bhave not (?:heard|had)\b"
-        r"|\b(?:filed|closed) (?:pending|without|the case)\b|\bfiled\b|\bno further action\b"
+    "no follow-up": _any(
+        r"\b(?:heard|had) nothing\b",
+        r"\bnothing (?:since|back|more)\b",
+        r"\b(?:no ?one|nobody|no-one) (?:has |ever )?(?:rang|called|phoned|contacted|spoke|came|let|"
+        r"told|got back|looked|checked|knows)\b",
+        r"\b(?:ring|call|phone|get) (?:me |her |him |us )?back\b",
+        r"\bcall(?:ed)? (?:me |her |him )?back\b",
+        r"\bvoicemail\b",
+        r"\bbounce[sd]?(?: back)?\b",
+        r"\bno (?:reply|response|update|word|contact|call)\b",
+        r"\bnever (?:heard|rang|called|spoke|came|got)\b",
+        r"\bhaven't (?:heard|had)\b",
+        r"\bhave not (?:heard|had)\b",
+        r"\b(?:filed|closed) (?:pending|without|the case)\b",
+        r"\bfiled\b",
+        r"\bno further action\b",
     ),
-    "call not answered": re.compile(
-        r"\bline went dead\b|\b(?:held|hung) on\b|\bon hold\b|\bno(?:body|one)? answer(?:ed)?\b"
-        r"|\b(?:not|never|n't) answer(?:ed)?\b|\bcut off\b|\b(?:tried|rang|rung|called|phoned|ringing|calling) (?:101 |999 |them |the \w+ )?"
-        r"(?:six|five|four|three|\d+|several|many) times\b"
+    "call not answered": _any(
+        r"\bline went dead\b",
+        r"\b(?:held|hung) on\b",
+        r"\bon hold\b",
+        r"\bno(?:body|one)? answer(?:ed)?\b",
+        r"\b(?:not|never|n't) answer(?:ed)?\b",
+        r"\bcut off\b",
+        r"\b(?:tried|rang|rung|called|phoned|ringing|calling) (?:101 |999 |them |the \w+ )?(?:six|"
+        r"five|four|three|\d+|several|many) times\b",
     ),
-    "force used": re.compile(
+    "force used": _any(
         r"\b(?:pushed|shoved|knelt|kneeling|pinned|dragged|grabbed|punched|kicked|tasered|sprayed|"
-        r"restrained|handcuffed|cuffed|slammed|thrown|threw|tackled|forced)\b|\bon the (?:ground|floor)\b"
-        r"|\b(?:bruis\w*|bleeding)\b|\binjur(?:ed|ies|y) (?:to )?(?:my|his|her|our)\b"
+        r"restrained|handcuffed|cuffed|slammed|thrown|threw|forced)\b",
+        r"\btackled (?:me|him|her|us|my \w+)\b",
+        r"\b(?:me|him|her|us|them) (?:on|onto) the (?:ground|floor)\b",
+        r"\b(?:bruis\w*|bleeding)\b",
+        r"\binjur(?:ed|ies|y) (?:to )?(?:my|his|her|our)\b",
     ),
-    "stopped or searched": re.compile(
-        r"\b(?:pulled|stopped|searched|questioned|detained|arrested|held) (?:me|him|her|us|them|my \w+|our \w+)\b"
-        r"|\b(?:got|was|were|been|being) (?:pulled|stopped|searched|questioned|detained|arrested|held)\b"
-        r"|\bwent through (?:my|his|her|our) \w+\b|\bin front of (?:his|her|my|our|the) \w+\b"
-        r"|\bmatch(?:ed|es)? (?:a|the) description\b|\bthe (?:second|third|fourth|fifth|\d+th) time\b|\b(?:second|third|fourth|fifth|\d+th) time (?:this|since|in)\b"
-        r"|\bpulled (?:me |him |her )?(?:over|onto|in)\b"
+    "stopped or searched": _any(
+        r"\b(?:pulled|stopped|searched|questioned|detained|arrested|held) (?:me|him|her|us|them|"
+        r"my \w+|our \w+)\b",
+        r"\b(?:got|was|were|been|being) (?:pulled|stopped|searched|questioned|detained|arrested|held)\b",
+        r"\bwent through (?:my|his|her|our) \w+\b",
+        r"\bin front of (?:his|her|my|our|the) \w+\b",
+        r"\bmatch(?:ed|es)? (?:a|the) description\b",
+        r"\bthe (?:second|third|fourth|fifth|\d+th) time\b",
+        r"\b(?:second|third|fourth|fifth|\d+th) time (?:this|since|in)\b",
+        r"\bpulled (?:me |him |her )?(?:over|onto|in)\b",
     ),
-    "remark made": re.compile(
-        r"\b(?:said|told (?:me|him|her|us|my \w+)|asked (?:me|him|her|us|whether|if)|called (?:me|him|her)) "
-        r"(?:to )?[\"'‘“]"
-        r"|\btold (?:me|him|her|us|my \w+) (?:to (?:just|go|come|wait|stop|calm)|there was nothing|he was|she was|"
-        r"i was|they were)\b|\b(?:laughed|yawned|shrugged|sighed|smirked|sneered)\b|\bon (?:his|her) phone\b"
-        r"|\bgo back (?:inside|home|where)\b|\bwhether i was sure\b|\bwhat do you want us to do\b"
+    "remark made": _any(
+        r"\b(?:said|told (?:me|him|her|us|my \w+)|asked (?:me|him|her|us|whether|if)|called (?:me|"
+        r"him|her)) (?:to )?[\"'‘“]",
+        r"\btold (?:me|him|her|us|my \w+) (?:to (?:just|go|come|wait|stop|calm)|there was nothing|"
+        r"he was|she was|i was|they were)\b",
+        r"\b(?:laughed|yawned|shrugged|sighed|smirked|sneered)\b",
+        r"\bon (?:his|her) phone\b",
+        r"\bgo back (?:inside|home|where)\b",
+        r"\bwhether i was sure\b",
+        r"\bwhat do you want us to do\b",
     ),
-    "turned away": re.compile(
-        r"\b(?:come|ring|call) back (?:another|later|tomorrow|next)\b|\b(?:turned|sent) (?:me |us |her |him )?"
-        r"away\b|\b(?:too|very|were) busy\b|\bnothing (?:they|we|he|she|anyone) (?:could|can) do\b"
-        r"|\b(?:didn't|did not|wouldn't|would not) (?:write|take|ask|look|check|come|listen|record|give)\b"
-        r"|\bnot (?:even )?(?:written|recorded|taken|looked at|checked)\b|\bnobody (?:came|did|turned up)\b"
-        r"|\b(?:didn't|did not|never) (?:turn up|show up|come|arrive)\b|\bwere promised\b|\bwas promised\b"
+    "turned away": _any(
+        r"\b(?:come|ring|call) back (?:another|later|tomorrow|next)\b",
+        r"\b(?:turned|sent) (?:me |us |her |him )?away\b",
+        r"\b(?:too|very|were) busy\b",
+        r"\bnothing (?:they|we|he|she|anyone) (?:could|can) do\b",
+        r"\b(?:didn't|did not|wouldn't|would not) (?:write|take|ask|look|check|come|listen|record|give)\b",
+        r"\bnot (?:even )?(?:written|recorded|taken|looked at|checked)\b",
+        r"\bnobody (?:came|did|turned up)\b",
+        r"\b(?:didn't|did not|never) (?:turn up|show up|come|arrive)\b",
+        r"\bwere promised\b",
+        r"\bwas promised\b",
     ),
-    "wrong person or place": re.compile(
-        r"\bwrong (?:address|house|person|man|woman|car|flat|household|name)\b|\b(?:was|is) not me\b"
-        r"|\bwasn't me\b|\b(?:did not|didn't) do\b|\bdoesn't live here\b|\bdoes not live here\b"
-        r"|\bmoved out\b|\bno (?:insurance|reason)\b|\bfor nothing\b|\bfound nothing\b|\bnever been in\b"
+    "wrong person or place": _any(
+        r"\bwrong (?:address|house|person|man|woman|car|flat|household|name)\b",
+        r"\b(?:was|is) not me\b",
+        r"\bwasn't me\b",
+        r"\b(?:did not|didn't) do\b",
+        r"\bdoesn't live here\b",
+        r"\bdoes not live here\b",
+        r"\bmoved out\b",
+        r"\bno (?:insurance|reason)\b",
+        r"\bfor nothing\b",
+        r"\bfound nothing\b",
+        r"\bnever been in\b",
     ),
-    "loss to the writer": re.compile(
-        r"\blost (?:my|his|her|our|two|a|the) (?:\w+ )?(?:job|work|day|days|shift|money)\b|\bmissed (?:my|our|his|"
-        r"her|the) \w+\b|\bpaid (?:£|\d|a)\w*|\b£\d+\b|\bout of pocket\b|\bcost (?:me|us)\b|\bcouldn't get out\b"
-        r"|\b(?:hasn't|has not|haven't|have not|didn't|did not|won't|not) slept\b|\bin tears\b|\bnearly hit\b"
-        r"|\bred light\b|\bhypothermia\b"
+    "loss to the writer": _any(
+        r"\blost (?:my|his|her|our|two|a|the) (?:\w+ )?(?:job|work|day|days|shift|money)\b",
+        r"\bmissed (?:my|our|his|her|the) \w+\b",
+        r"\bpaid (?:£|\d|a)\w*",
+        r"\b£\d+\b",
+        r"\bout of pocket\b",
+        r"\bcost (?:me|us)\b",
+        r"\bcouldn't get out\b",
+        r"\b(?:hasn't|has not|haven't|have not|didn't|did not|won't|not) slept\b",
+        r"\bin tears\b",
+        r"\bnearly hit\b",
+        r"\bred light\b",
+        r"\bhypothermia\b",
     ),
 }
 
@@ -96,12 +155,18 @@ _POLICE = re.compile(
     r"cells?|warrant|crime (?:number|reference|ref)|officer in (?:the|charge)|professional standards|"
     r"the force|police (?:car|van|station)|marked (?:car|van)|the station|station|the man on the phone|"
     r"the woman on the phone|the person on the phone|the (?:man|woman|lady|gentleman) behind the desk)\b"
+    # events only the police do: the actor is implied
+    r"|\b(?:as evidence|seized|went missing|reported (?:him |her |it |them )?missing|stop and search|"
+    r"gave (?:a |our |my )?statements?)\b"
 )
 #: the writer's own experience, or that of someone they write for
 _PERSONAL = re.compile(
     r"\b(?:i|me|my|we|us|our|i'm|i've|i'd|i was|son|lad|daughter|mother|mum|father|dad|husband|wife|partner|"
     r"brother|sister|grandson|granddaughter|neighbour|friend|children|kids|family|nan|gran|boy|girl|staff|"
     r"cook|customers|tenant)\b"
+    # a diary-style sentence with the subject left out ("Tried 101 six times", "Got stopped again")
+    r"|(?:^|[.!?]\s+|\n)(?:[\w']+ ){0,2}?(?:tried|rang|rung|called|phoned|got|held|went|reported|waited|"
+    r"was|been)\b"
 )
 #: thanks and praise: a letter about good service, not a complaint
 _PRAISE = re.compile(
@@ -118,14 +183,17 @@ _PAST = re.compile(
 #: events are history, not a new expression of dissatisfaction
 _SETTLED = re.compile(
     r"\b(?:complain\w*|complaint)\b.*\b(?:dealt with (?:it |them )?(?:properly|fairly|well|quickly|promptly)|"
-    r"sorted(?: out)?|resolved|upheld|settled|put right|satisfied|no complaints?)\b"
-    r"|\b(?:dealt with (?:it |them )?(?:properly|fairly|well)|sorted(?: out)?|resolved|put right)\b.*\bcomplain"
+    r"sorted(?: out)?|resolved|upheld|settled|put right|satisfied|handled (?:fairly|well|properly)|"
+    r"no complaints?)\b"
+    r"|\b(?:dealt with (?:it |them )?(?:properly|fairly|well)|sorted(?: out)?|resolved|"
+    r"put right)\b.*\bcomplain"
     r"|\bno complaints? about\b"
 )
 _SENTENCE_END = re.compile(r"[.!?;:](?: |\n|$)|\n\n")
 #: a view of policing in general, not the writer's own experience
 _GENERAL = re.compile(
-    r"\b(?:in my (?:opinion|view|experience as a)|the plan|priorit(?:y|ies)|the precept|your survey|consultation)\b"
+    r"\b(?:in my (?:opinion|view|experience as a)|the plan|priorit(?:y|ies)|the precept|your survey|"
+    r"consultation)\b"
 )
 
 
@@ -162,7 +230,8 @@ def narrative(ctx: Context) -> list[Vote]:
     praise = set(_PRAISE.findall(value))
     if len(praise) >= len(found):
         return []
-    weight = 0.9 * min(len(found), 4) - 0.5 * len(praise)
+    # one kind already outweighs the correspondence default: a missed complaint costs the most
+    weight = 1.5 + 0.8 * (min(len(found), 4) - 1) - 0.5 * len(praise)
     if _GENERAL.search(value):
         weight *= 0.5  # answering a plan or survey, or a view of policing in general
     if ctx.from_force:
@@ -170,4 +239,6 @@ def narrative(ctx: Context) -> list[Vote]:
     if weight <= 0:
         return []
     said = "; ".join(f"{kind}: '{said}'" for kind, said in list(found.items())[:4])
-    return [(COMPLAINT, round(weight, 3), f"tells of police conduct or service that went wrong for them ({said})")]
+    return [
+        (COMPLAINT, round(weight, 3), f"tells of police conduct or service that went wrong for them ({said})")
+    ]
