@@ -59,7 +59,7 @@ def test_reliability_table_has_ten_bands_and_the_error_is_their_weighted_gap() -
 
 def test_calibration_error_on_held_out_folds_of_the_labelled_letters() -> None:
     """Issue 16: ECE at most 0.05, each letter calibrated by a map fitted on the other folds."""
-    folders = [str(shared_or_skip(CORPUS)), str(CORPORA / "hard"), str(CORPORA / "unseen")]
+    folders = [str(shared_or_skip(CORPUS)), str(CORPORA / "hard"), str(CORPORA / "unseen"), str(CORPORA / "fresh")]
     raw = Classifier(
         force_domains=["west-midlands.pnn.police.uk"], consultation_addresses=[], calibrate=False
     )
@@ -95,17 +95,19 @@ def test_a_complaint_below_the_threshold_is_flagged() -> None:
 
 
 def test_a_letter_that_may_be_a_complaint_is_flagged_whatever_its_confidence() -> None:
-    body = "What are your plans for 101? When I rang last month nobody came back to me."
+    # "nobody came back to me" now decides a complaint (as the definition says); a wait on hold
+    # beside a question about the Commissioner's plans is the borderline case
+    body = "What are your plans for 101? When I rang last month I was on hold for forty minutes."
     result = classifier(triage_confidence=0.0).classify(letter(body))
     assert result.category != "complaint"
     assert result.needs_triage and any(r.startswith("could be a complaint") for r in result.reasons)
 
 
-@pytest.mark.parametrize("folder", ["hard", "unseen"])
+@pytest.mark.parametrize("folder", ["hard", "unseen", "fresh"])
 def test_shipped_map_is_fitted_on_these_folders(folder: str) -> None:
     """The README of each folder says what it is; the map counts their letters."""
     assert (CORPORA / folder / "README.md").is_file()
-    assert cal.shipped()["fitted_on"] == 146 + 68 + 34
+    assert cal.shipped()["fitted_on"] == 146 + 68 + 34 + 64
 
 
 def test_retrain_fits_the_map_on_the_offices_closed_cases(
