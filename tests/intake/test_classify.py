@@ -642,3 +642,86 @@ def test_dissatisfaction_with_the_police_and_its_look_alikes(
     result = classifier().classify(letter(body, **({"sender": sender} if sender else {})))
     assert result.category == expected, result.reasons
     assert any(r.startswith(reason) for r in result.reasons), result.reasons
+
+
+NARRATIVE = [
+    # (expected, body, sender, a reason that must be given; "" for any)
+    (
+        "complaint",
+        "An officer took my laptop for examination in January and I still haven't got it back.",
+        None,
+        "tells of police conduct or service that went wrong for them (property kept",
+    ),
+    (
+        "complaint",
+        "They held my son in a cell overnight for a fight he broke up. Released at 9am, no charge.",
+        None,
+        "tells of police conduct or service that went wrong for them (stopped or searched",
+    ),
+    (
+        "complaint",
+        "rang 101 about the van parked on the pavement, on hold 35 mins then cut off",
+        None,
+        "tells of police conduct or service that went wrong for them (call not answered",
+    ),
+    (
+        "complaint",
+        "The PCSO told my dad to stop wasting her time when he reported the lads on the wall.",
+        None,
+        "tells of police conduct or service that went wrong for them (remark made",
+    ),
+    (
+        "complaint",
+        "Officers came to the wrong flat at 5am and broke the door. Nobody has been to fix it.",
+        None,
+        "tells of police conduct or service that went wrong for them (wrong person or place",
+    ),
+    (
+        "complaint",
+        "My wife call police when man follow her. They come next day and say nothing they can do.",
+        None,
+        "tells of police conduct or service that went wrong for them (kept waiting",
+    ),
+    (
+        "correspondence",
+        "Two officers stayed with my mother after her fall until the ambulance came. They were so kind; "
+        "please thank them.",
+        None,
+        "",
+    ),
+    (
+        "correspondence",
+        "The council took three weeks to collect the sofa dumped outside, and nobody from the council "
+        "rang me back.",
+        None,
+        "",
+    ),
+    (
+        "correspondence",
+        "Years ago my bike was seized as evidence and the force sorted it out quickly. My question now: "
+        "will you fund more cycle patrols?",
+        None,
+        "",
+    ),
+    (
+        "officer_correspondence",
+        "My overtime claim for the match on the 5th was sent back three times and I still haven't been paid.",
+        "pc.smith@" + FORCE[0],
+        "sender's domain",
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "body", "sender", "reason"), NARRATIVE)
+def test_police_service_that_went_wrong_told_without_a_word_of_complaint(
+    expected: str, body: str, sender: str | None, reason: str
+) -> None:
+    """A member of the public narrating what the police did or failed to do to them is a complaint
+    (PRA 2002 s12) with no word of complaint or feeling, and the reason names the kind of outcome;
+    thanks, another agency's failing, an episode settled long ago and staff about their employer
+    are not."""
+    result = classifier().classify(letter(body, **({"sender": sender} if sender else {})))
+    assert result.category == expected, result.reasons
+    assert any(r.startswith(reason) for r in result.reasons), result.reasons
+    if expected != "complaint":
+        assert not any(r.startswith("tells of police conduct") for r in result.reasons), result.reasons

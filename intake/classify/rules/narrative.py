@@ -33,7 +33,7 @@ KINDS: dict[str, re.Pattern[str]] = {
     "kept waiting": _any(
         rf"\b(?:for|about|over|nearly|almost) {_N} (?:minutes|mins|hours|hrs|days|weeks|months)\b",
         rf"\b{_N} (?:hours|days|weeks|months) (?:later|on|after)\b",
-        r"\bthe next (?:morning|day|afternoon|evening)\b",
+        r"\b(?:the )?next (?:morning|day|afternoon|evening)\b",
         r"\b(?:half|quarter) (?:past )?\w+ the next\b",
         r"\b(?:wait|waited|waiting) (?:24|48|\d+|for|over|until|all)\b",
         r"\bstill (?:waiting|sitting|there|at)\b",
@@ -178,6 +178,8 @@ _PAST = re.compile(
     r"\b(?:[a-z]+ed|came|went|took|taken|told|said|left|kept|gave|given|threw|put|got|saw|made|held|brought|"
     r"drove|sent|rang|knelt|stood|found|caught|hit|let|broke|did|didn't|wouldn't|couldn't|hasn't|haven't|"
     r"never|was|were|had)\b"
+    # told in the present tense (common in English as a second language) but dated
+    r"|\b(?:yesterday|next day|last (?:night|week|month|time)|ago|this morning|that night)\b"
 )
 #: a sentence about a past complaint that was settled ("the force dealt with it properly"): its
 #: events are history, not a new expression of dissatisfaction
@@ -188,7 +190,12 @@ _SETTLED = re.compile(
     r"|\b(?:dealt with (?:it |them )?(?:properly|fairly|well)|sorted(?: out)?|resolved|"
     r"put right)\b.*\bcomplain"
     r"|\bno complaints? about\b"
+    # an episode closed long ago, with or without a complaint ("years ago … the force sorted it out")
+    r"|\b(?:years ago|last year|in (?:19|20)\d\d)\b.*\b(?:sorted (?:it |them |that )?out|put (?:it )?right|"
+    r"dealt with (?:it |them )?(?:properly|fairly|well|quickly)|resolved)\b"
 )
+#: a sentence that says its matter is not settled ("still not resolved")
+_UNSETTLED = re.compile(r"\b(?:not|n't|never|still)\b")
 _SENTENCE_END = re.compile(r"[.!?;:](?: |\n|$)|\n\n")
 #: a view of policing in general, not the writer's own experience
 _GENERAL = re.compile(
@@ -213,7 +220,11 @@ def narrative(ctx: Context) -> list[Vote]:
     def sentence(position: int) -> int:
         return bisect_right(starts, position) - 1
 
-    settled = {n for n in range(len(starts)) if _SETTLED.search(value, starts[n], ends[n])}
+    settled = {
+        n
+        for n in range(len(starts))
+        if _SETTLED.search(value, starts[n], ends[n]) and not _UNSETTLED.search(value, starts[n], ends[n])
+    }
     police = sorted({sentence(at) for at in police_at} - settled)
     # a police sentence and the three after it (what "they" went on to do), the one before
     near = sorted({n + step for n in police for step in (-1, 0, 1, 2, 3)} & set(range(len(starts))) - settled)
