@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 
 #: how much the learned model's probability is worth, on the signals' scale: little while it knows
 #: only the seed set, more as caseworkers' labels accumulate (it then knows this office's mail)
-MODEL_WEIGHT_SEED = 1.5
+MODEL_WEIGHT_SEED = 2.0
 MODEL_WEIGHT_MAX = 4.0
 MODEL_WEIGHT_PER_LABEL = 0.25
-#: the seed-only model's vote for a category no signal supports is worth this share of its weight
-SEED_UNSUPPORTED = 0.5
+#: the seed-only model's vote for a category no signal supports is worth this share of its weight;
+#: it was a half while the seed was 75 short letters (words, not meaning); with the written
+#: letters in it the model reads stories the signals miss, so its vote counts in full
+SEED_UNSUPPORTED = 1.0
 #: below this probability the model's opinion is noise and is not reported as a vote
 _MODEL_VOTE_FLOOR = 0.15
 #: softmax temperature turning summed weights into a raw confidence (calibrated afterwards)

@@ -14,6 +14,8 @@ _POSITION = phrases(
     r"what (?:do you|are you going to|will you|you intend to) (?:do|think)",
     r"what are your plans",
     r"would like to know (?:what|whether|your|if)",
+    r"\b(?:interested|like|want|keen|grateful) to (?:know|hear|understand) (?:what|whether|how|if) "
+    r"(?:[a-z]+ )?(?:you|the commissioner)\b",
     r"i urge you",
     r"are you (?:going|planning) to",
     r"\bwhat (?:is )?your view",
@@ -124,7 +126,7 @@ _REPRESENTATIVE = phrases(
 def correspondence(ctx: Context) -> list[Vote]:
     votes: list[Vote] = [(C, 1.0, "no stronger signal: ordinary correspondence")]
     for pattern, weight, what in (
-        (_POSITION, 1.6, "asks the Commissioner's position or plans"),
+        (_POSITION, 2.2, "asks the Commissioner's position or plans"),
         (_GREETING, 1.4, "congratulations or thanks"),
         (_INVITE, 1.6, "an invitation or a meeting request"),
         (MARKETING, 1.8, "a company or charity marketing its services"),
