@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 MODEL_WEIGHT_SEED = 2.0
 MODEL_WEIGHT_MAX = 4.0
 MODEL_WEIGHT_PER_LABEL = 0.25
-#: the seed-only model's vote for a category no signal supports is worth this share of its weight;
-#: it was a half while the seed was 75 short letters (words, not meaning); with the written
-#: letters in it the model reads stories the signals miss, so its vote counts in full
-SEED_UNSUPPORTED = 1.0
+#: the seed-only model's vote for a category no signal supports is worth this share of its weight
+#: in a letter shorter than STORY_WORDS: a line or two is words, not meaning ("thanks, that is
+#: helpful" under a subject about the custody desk). In a longer letter it counts in full: with
+#: the written letters in its seed the model reads the stories the signals miss
+SEED_UNSUPPORTED = 0.5
+STORY_WORDS = 25
 #: below this probability the model's opinion is noise and is not reported as a vote
 _MODEL_VOTE_FLOOR = 0.15
 #: softmax temperature turning summed weights into a raw confidence (calibrated afterwards)
@@ -108,7 +110,8 @@ class Classifier:
         for signal in SIGNALS:
             votes.extend(signal.vote(ctx))
         supported = {category for category, weight, _reason in votes if weight > 0}
-        votes.extend(self._model_votes(model_text(msg, text=ctx.text.value), supported))
+        story = len(ctx.text.value.split()) >= STORY_WORDS
+        votes.extend(self._model_votes(model_text(msg, text=ctx.text.value), supported, story=story))
 
         scores: dict[str, float] = defaultdict(float)
         for category, weight, _reason in votes:
@@ -146,16 +149,16 @@ class Classifier:
             raw_confidence=round(raw, 4),
         )
 
-    def _model_votes(self, text: str, supported: set[str]) -> list[Vote]:
+    def _model_votes(self, text: str, supported: set[str], *, story: bool = True) -> list[Vote]:
         probabilities, telling = nb.predict(self._compiled, text, explain_above=_MODEL_VOTE_FLOOR)
         votes: list[Vote] = []
         for category, probability in probabilities.items():
             if probability < _MODEL_VOTE_FLOOR:
                 continue
             weight = self.model_weight * probability
-            if self.seed_only and category not in supported:
-                # 75 short seed letters know words, not meaning ("please provide" is FOI to them):
-                # alone they may break a tie, not make a category no signal saw
+            if self.seed_only and category not in supported and not story:
+                # in a line or two the seed knows words, not meaning: alone it may break a tie,
+                # not make a category no signal saw
                 weight *= SEED_UNSUPPORTED
             words = telling.get(category) or []
             said = f"; words like {', '.join(repr(w) for w in words)}" if words else ""
