@@ -294,7 +294,8 @@ def neighbour_letters() -> list[ParsedMessage]:
 
 def test_corrections_improve_held_out_accuracy_after_retrain(engine: Engine, settings: Settings) -> None:
     """Officers of an unconfigured force are misread by the rules; labelling 6 of their letters
-    (the ones misread become labels) and retraining makes the classifier get the other 6 (different letters) right."""
+    (the misread ones become labels) and retraining makes the classifier get the other 6
+    (different letters) right."""
     letters = neighbour_letters()
     taught, held_out = letters[:6], letters[6:]
     wanted = Category.OFFICER_CORRESPONDENCE.value
