@@ -42,6 +42,10 @@ Kinds:
   surgery's briefing pack) uploaded to the user's DM with ``text`` as its comment. An upload
   carries no metadata to look for, so a timed-out one may be repeated: a second copy of the same
   pack in the same DM, never a pack in the wrong place.
+* ``slack.proposal`` ``{"reference", "category", "message_pk", "text", "reasons", "confidence"}`` —
+  a later message proposes re-categorising the case (:mod:`store.proposals`): rendered at send
+  time with its buttons (:mod:`bot.proposal`) and posted in the thread of the case's triage
+  message (in the triage channel when it has none); skipped when the case already changed.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ from bot.escape import mrkdwn
 from casework.metrics import SLACK_API_ERRORS
 from casework.settings import Settings
 from store.cases import get_case
+from store.channels import detail_for
 from store.db import session_scope
 from store.enums import DraftState, EventKind, Status
 from store.models import Draft, Message, OutboxItem
@@ -80,6 +85,7 @@ KINDS = (
     "slack.signoff",
     "slack.close_prompt",
     "slack.file",
+    "slack.proposal",
 )
 #: the Slack message metadata ``event_type`` that carries an outbox key
 EVENT_TYPE = "casework_outbox"
@@ -239,6 +245,8 @@ class OutboxSender:
             return self._close_prompt(payload)
         if item.kind == "slack.file":
             return self._file(payload)
+        if item.kind == "slack.proposal":
+            return self._proposal(payload)
         raise _Skip(f"unknown kind {item.kind}")
 
     def _file(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -327,6 +335,23 @@ class OutboxSender:
         if "user" in payload:
             return self._dm(payload["user"], text, blocks)
         return self._post(payload["channel"], text, blocks)
+
+    def _proposal(self, payload: dict[str, Any]) -> dict[str, Any]:
+        from bot import proposal
+
+        with session_scope(self.engine) as session:
+            case = get_case(session, payload["reference"])
+            if case is None:
+                raise _Skip("case no longer exists (merged into a campaign)")
+            if case.category == payload["category"]:
+                raise _Skip(f"case is already {payload['category']}")
+            thread = case.slack_ts if case.slack_channel and case.slack_ts else None
+            channel = case.slack_channel if thread else self.settings.triage_channel
+            level = detail_for(session, settings=self.settings, channel=channel)
+            text, blocks = proposal.prompt(case, payload, level=level)
+        if not channel:
+            raise RuntimeError("CASEWORK_TRIAGE_CHANNEL is not set")
+        return self._post(channel, text, blocks, thread_ts=thread)
 
     def _triage(self, reference: str) -> dict[str, Any]:
         with session_scope(self.engine) as session:

@@ -180,7 +180,7 @@ class Settings(BaseSettings):
     html_max_bytes: int = 512 * 1024
     #: a message that takes longer than this to parse and classify is quarantined
     message_time_budget_seconds: float = 10.0
-    #: mail larger than this (RFC822.SIZE) is quarantined unread, left in the mailbox
+    #: mail larger than this (RFC822.SIZE) is logged as a case from its headers, the body left unread
     max_message_bytes: int = 25 * 1000 * 1000
     #: acknowledge only senders the office's own server authenticated (Authentication-Results)
     ack_require_auth: bool = True

@@ -62,3 +62,5 @@ class Classification:
     confidence: float  # 0..1
     reasons: list[str]  # human-readable: which signals decided, e.g. "sender domain is a police force"
     needs_triage: bool = False
+    #: the softmax over the signals' totals before calibration (what a calibration map is fitted on)
+    raw_confidence: float | None = None

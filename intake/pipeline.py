@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 #: The steps every message goes through, in order (parsing happens before, in ``process``).
 STEPS: tuple[str, ...] = (
-    "outgoing", "dedupe", "thread", "automatic", "campaign", "classify", "store", "surgery",
+    "outgoing", "dedupe", "thread", "automatic", "campaign", "classify", "store", "propose", "surgery",
     "acknowledge",
 )  # fmt: skip
 

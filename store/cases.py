@@ -413,8 +413,13 @@ def set_category(
     actor: str,
     settings: Settings,
     label_text: str | None = None,
+    label_message_pk: int | None = None,
 ) -> bool:
-    """Re-categorise ``case``; a person's decision is also stored as a label the classifier learns from."""
+    """Re-categorise ``case``; a person's decision is also stored as a label the classifier learns from.
+
+    The label is about the case's first message unless ``label_message_pk`` names another one
+    (a reply that made the case a complaint).
+    """
     category = Category(category)
     if case.category == category.value:
         return False
@@ -430,11 +435,11 @@ def set_category(
     if label_text is not None:
         # The label points at the message it is about, so retraining can read it as the
         # classifier does (sender and recipient included), not only the text given here.
-        first = first_message(session, case=case)
+        first = first_message(session, case=case) if label_message_pk is None else None
         session.add(
             ClassifierLabel(
                 case_id=case.id,
-                message_pk=first.id if first else None,
+                message_pk=label_message_pk if label_message_pk is not None else first.id if first else None,
                 category=category.value,
                 predicted=old,
                 text=label_text,

@@ -76,6 +76,7 @@ def classify_command(
                     "message_id": msg.message_id,
                     "category": result.category,
                     "confidence": result.confidence,
+                    "raw_confidence": result.raw_confidence,
                     "needs_triage": result.needs_triage,
                     "reasons": result.reasons,
                     "automatic": automatic,

@@ -145,6 +145,7 @@ def eval_command(
             f"{name:<24}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>9}"
         )
     typer.echo(f"macro-F1 over the six categories: {result['macro_f1']:.3f}")
+    _print_calibration(result["calibration"])
     grouping = result["grouping"]
     if grouping["correct"]:
         typer.echo(
@@ -155,6 +156,20 @@ def eval_command(
         typer.echo(f"grouping: {len(grouping['errors'])} error(s)")
         for error in grouping["errors"]:
             typer.echo(f"  - {error}")
+
+
+def _print_calibration(calibration: dict) -> None:
+    held = calibration.get("held_out_ece")
+    typer.echo(
+        f"calibration error (ECE, 10% bands): {calibration['ece']:.3f} over {calibration['letters']} cases"
+        + (f"; on held-out folds {held:.3f}" if held is not None else "")
+    )
+    typer.echo(f"  {'confidence':<12}{'cases':>7}{'mean conf':>11}{'right':>8}")
+    for row in calibration["reliability"]:
+        if row["count"]:
+            typer.echo(
+                f"  {row['band']:<12}{row['count']:>7}{row['mean_confidence']:>11.3f}{row['accuracy']:>8.3f}"
+            )
 
 
 acks_app = typer.Typer(

@@ -12,12 +12,21 @@ import logging
 from sqlmodel import Session, col, select
 
 from casework.settings import Settings
+from intake.classify import calibration
 from intake.classify.classifier import Classifier, train
 from intake.classify.text import model_text
+from intake.message import ParsedMessage
 from intake.parse import Unparseable, parse_message
-from store.models import ClassifierLabel, ClassifierModel, Message
+from store.enums import Category, Status
+from store.models import Case, ClassifierLabel, ClassifierModel, Message
 
 log = logging.getLogger(__name__)
+
+#: closed cases needed before the office's own mail replaces the shipped calibration map
+CALIBRATION_MIN_CASES = 200
+#: the newest closed cases read to fit it (bounded: retraining runs nightly)
+CALIBRATION_MAX_CASES = 2000
+_FOLDS = 5
 
 
 def _message_texts(session: Session, message_pks: set[int]) -> dict[int, str]:
@@ -70,6 +79,10 @@ def retrain(session: Session, settings: Settings, *, force: bool = False) -> Cla
     examples = [(text, category) for (_case, text), category in latest.items()]
     data = train(examples)
     data["last_label_id"] = last_label_id
+    decided = _decided(session, CALIBRATION_MAX_CASES)
+    if len(decided) >= CALIBRATION_MIN_CASES:
+        by_case = [(case or 0, text, category) for (case, text), category in latest.items()]
+        data["calibration"] = {**_office_calibration(settings, by_case, decided), "source": "closed cases"}
     # label_count counts label rows (what the scheduler compares with); the model's own
     # data["label_count"] counts the distinct examples it learned from
     stored = ClassifierModel(label_count=len(labels), data=data)
@@ -77,3 +90,51 @@ def retrain(session: Session, settings: Settings, *, force: bool = False) -> Cla
     session.flush()
     log.info("classifier retrained on %d labels (model %s)", len(examples), stored.id)
     return stored
+
+
+def _decided(session: Session, limit: int) -> list[tuple[int, ParsedMessage, str]]:
+    """The newest closed cases (not campaigns) as (case id, first message, final category)."""
+    cases = session.execute(
+        select(Case.id, Case.category)  # type: ignore[call-overload]
+        .where(Case.status == Status.CLOSED.value, Case.category != Category.CAMPAIGN.value)
+        .order_by(col(Case.id).desc())
+        .limit(limit)
+    ).all()
+    final: dict[int, str] = {int(case_id): str(category) for case_id, category in cases}
+    found: dict[int, ParsedMessage] = {}
+    ids = sorted(final)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Message.case_id, Message.raw)  # type: ignore[call-overload]
+            .where(col(Message.case_id).in_(ids[start : start + 500]), Message.direction == "in")
+            .order_by(col(Message.received_at), col(Message.id))
+        ).all()
+        for case_id, raw in rows:
+            if int(case_id) in found:
+                continue
+            try:
+                found[int(case_id)] = parse_message(raw, attachment_max_bytes=0)
+            except Unparseable:
+                continue
+    return [(case_id, msg, final[case_id]) for case_id, msg in found.items()]
+
+
+def _office_calibration(
+    settings: Settings, labelled: list[tuple[int, str, str]], decided: list[tuple[int, ParsedMessage, str]]
+) -> dict:
+    """A map fitted on the office's closed cases, each scored by a model that never learnt its label.
+
+    A closed case's category is what a person saw it through as (corrected or not), so "right"
+    is the classifier agreeing with it. Five folds by case: the model scoring a fold is trained
+    on the labels of the other folds only, so no raw score comes from a model that knew the answer.
+    """
+    pairs: list[calibration.Pair] = []
+    for fold in range(_FOLDS):
+        model = train((text, category) for case, text, category in labelled if case % _FOLDS != fold)
+        scorer = Classifier.from_settings(settings, model=model)
+        scorer.calibration = None  # raw scores: what the map is fitted on
+        for case_id, msg, category in decided:
+            if case_id % _FOLDS == fold:
+                result = scorer.classify(msg, campaign_min_senders=settings.campaign_min_senders)
+                pairs.append((result.raw_confidence or result.confidence, result.category == category))
+    return calibration.fit(pairs)

@@ -10,7 +10,7 @@ category; the category meanings follow the Board report para 5 and docs/classifi
 from __future__ import annotations
 
 from intake.classify.base import Context, Signal, Vote
-from intake.classify.rules import campaign, complaint, consultation, correspondence, foi, officer
+from intake.classify.rules import campaign, complaint, consultation, correspondence, foi, narrative, officer
 
 __all__ = ["SIGNALS", "Context", "Signal", "Vote"]
 
@@ -30,6 +30,21 @@ SIGNALS: tuple[Signal, ...] = (
         "complaint",
         "complains about officers, staff or the Chief Constable, or appeals a complaint",
         complaint.complaint,
+    ),
+    Signal(
+        "complaint-dissatisfaction",
+        "dissatisfied with the police's conduct or service, however it is phrased (PRA 2002 s12)",
+        complaint.dissatisfaction,
+    ),
+    Signal(
+        "complaint-encounter",
+        "tells of something the police did to the writer that left them unhappy, in any words",
+        complaint.encounter,
+    ),
+    Signal(
+        "complaint-narrative",
+        "narrates police conduct or service that went wrong for the writer (delay, property kept, force …)",
+        narrative.narrative,
     ),
     Signal(
         "force-sender", "written from a police force domain (CASEWORK_FORCE_DOMAINS)", officer.force_sender

@@ -37,7 +37,37 @@ def test_dev_corpus_grouping_is_perfect_and_macro_f1_meets_target(
     assert result["grouping"]["errors"] == [] and result["grouping"]["correct"] is True
     assert result["outcomes"].get("quarantined", 0) == 0
     assert result["outcomes"]["automatic"] == 4
-    assert result["macro_f1"] >= 0.90
+    assert result["macro_f1"] >= 0.95
+    assert result["categories"]["complaint"]["recall"] >= 0.95
+
+
+HARD = Path(__file__).resolve().parents[1] / "corpus" / "hard"
+
+
+@pytest.mark.parametrize("folder", ["dev", "hard"])
+def test_complaint_recall_macro_f1_and_calibration_meet_the_thresholds(
+    folder: str, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16's thresholds, on the dev corpus and on the hard set written for it: complaint
+    recall and macro-F1 at least 0.95, confidence calibrated within 0.05 (ECE, 10% bands)."""
+    path = shared_or_skip(CORPUS) if folder == "dev" else HARD
+    main(["eval", str(path), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["categories"]["complaint"]["recall"] >= 0.95, result["categories"]["complaint"]
+    assert result["macro_f1"] >= 0.95, result["categories"]
+    assert result["grouping"]["correct"], result["grouping"]["errors"]
+    calibration = result["calibration"]
+    assert calibration["ece"] <= 0.05 and calibration["held_out_ece"] <= 0.05, calibration
+    bands = calibration["reliability"]
+    assert [row["band"] for row in bands] == [f"{n}-{n + 10}%" for n in range(0, 100, 10)]
+    assert sum(row["count"] for row in bands) == calibration["letters"] == result["grouping"]["case_keys"]
+
+
+def test_eval_text_prints_the_reliability_table(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["eval", str(HARD)])
+    out = capsys.readouterr().out
+    assert "calibration error (ECE, 10% bands):" in out and "on held-out folds" in out
+    assert "90-100%" in out
 
 
 def make_folder(tmp_path: Path, files: list[str], labels: list[tuple[str, str, str]]) -> Path:
@@ -95,3 +125,23 @@ def test_bad_folder_is_a_clear_error(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
+
+
+CORPORA = Path(__file__).resolve().parents[1] / "corpus"
+
+
+@pytest.mark.parametrize("folder", ["unseen", "fresh", "later"])
+def test_letters_written_after_tuning_keep_a_modest_floor(
+    folder: str, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The unseen, fresh and later sets were written after the rules they measure (READMEs):
+    their figures are reported, not targets, so the floor is modest — it catches a regression in
+    reading meaning (complaints told as plain narrative), not a missed phrase. Unseen has no
+    campaign, so the mean F1 is over the categories present."""
+    main(["eval", str(CORPORA / folder), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["categories"]["complaint"]["recall"] >= 0.85, result["categories"]["complaint"]
+    present = [row["f1"] for row in result["categories"].values() if row["support"]]
+    assert sum(present) / len(present) >= 0.75, result["categories"]
+    if folder != "later":  # 30 letters, 3 wrong: five folds of six are too few to say
+        assert result["calibration"]["held_out_ece"] <= 0.1, result["calibration"]

@@ -23,7 +23,7 @@ def count(engine: Engine, model: type) -> int:
 def test_steps_are_named_in_order() -> None:
     # the pipeline is a tuple of step names (Mailman style), parse → … → acknowledge
     assert STEPS == (
-        "outgoing", "dedupe", "thread", "automatic", "campaign", "classify", "store", "surgery",
+        "outgoing", "dedupe", "thread", "automatic", "campaign", "classify", "store", "propose", "surgery",
         "acknowledge",
     )  # fmt: skip
 

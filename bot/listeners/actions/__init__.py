@@ -47,7 +47,7 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return channel, ts
 
 
-def _may_act(deps: Deps, user: str, respond: Respond) -> bool:
+def may_act(deps: Deps, user: str, respond: Respond) -> bool:
     """True for a caseworker; anyone else gets the polite refusal, only to them, and nothing changes."""
     if deps.access.may_act(user):
         return True
@@ -65,9 +65,13 @@ def register(app: App, deps: Deps) -> None:
     case_file.register(app, deps)
     signoff.register(app, deps)
 
+    from bot.listeners.actions import proposal
+
+    proposal.register(app, deps)
+
     def change(body: dict[str, Any], respond: Respond, client: WebClient, apply: Any) -> None:
         user = body["user"]["id"]
-        if not _may_act(deps, user, respond):
+        if not may_act(deps, user, respond):
             return
         reference = _reference(body)
         try:
@@ -158,7 +162,7 @@ def register(app: App, deps: Deps) -> None:
     def open_link(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-        if not _may_act(deps, user, respond):
+        if not may_act(deps, user, respond):
             return
         channel, ts = _where(body)
         client.views_open(
@@ -170,7 +174,7 @@ def register(app: App, deps: Deps) -> None:
         """The details a minimal triage post leaves out: to a caseworker only, only to them."""
         ack()
         user = body["user"]["id"]
-        if not _may_act(deps, user, respond):
+        if not may_act(deps, user, respond):
             return
         reference = _reference(body)
         with session_scope(deps.engine) as session:

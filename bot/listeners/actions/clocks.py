@@ -23,12 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners.actions import _may_act, _where
+    from bot.listeners.actions import _where, may_act
 
     def opener(build: Any) -> Any:
         def handler(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
             ack()
-            if not _may_act(deps, body["user"]["id"], respond):
+            if not may_act(deps, body["user"]["id"], respond):
                 return
             channel, ts = _where(body)
             reference = str(body["actions"][0].get("value") or "")
@@ -66,7 +66,7 @@ def register(app: App, deps: Deps) -> None:
     def review(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-        if not _may_act(deps, user, respond):
+        if not may_act(deps, user, respond):
             return
         reference, _, asked = str(body["actions"][0].get("value") or "").partition("|")
         try:
@@ -91,7 +91,7 @@ def register(app: App, deps: Deps) -> None:
     def lapse(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-        if not _may_act(deps, user, respond):
+        if not may_act(deps, user, respond):
             return
         reference = str(body["actions"][0].get("value") or "")
         with session_scope(deps.engine) as session:

@@ -17,6 +17,9 @@ def consultation_address(ctx: Context) -> list[Vote]:
 # --- consultation ---------------------------------------------------------------------------------
 _CONSULT_STRONG = phrases(
     r"\bconsultation\b",
+    r"\b(?:for|on) (?:the|your) (?:new |next )?plan\b",
+    r"\b(?:your|the) review of (?:police )?(?:buildings|stations|premises|estates?)\b",
+    r"\b(?:re|about) (?:ur|your|the) (?:survey|questionnaire)\b",
     r"\bsurvey\b",
     r"\bquestionnaire\b",
     r"\bestates? review\b",
@@ -25,12 +28,17 @@ _CONSULT_STRONG = phrases(
     r"\bconsulting\b",
     r"have your say",
     r"asking (?:people|residents|the public) (?:which|what|for (?:their )?views)",
+    r"\b(?:police )?(?:part|share|element|portion) of (?:the |our )?council tax\b",
 )
 _CONSULT_RESPONSE = phrases(
     r"\b(?:my|our) (?:response|views|answers|comments|submission)\b",
     r"in response to (?:your|the)",
     r"(?:fill|filled) in (?:the|your) (?:form|survey|questionnaire)",
     r"in order of importance",
+    r"\b(?:my|our) answers? (?:for|to) (?:your|the)\b",
+    r"\byou asked (?:residents|people|the public|us) what\b",
+    r"\bthis is (?:my|our) (?:answer|response|reply)\b",
+    r"\b(?:my|our) (?:\w+ )?(?:top |main )?priorit(?:y|ies)\b",
     r"(?:my|our) (?:top |main )?priorit(?:y|ies) (?:is|are|would be|should be)",
     r"\bprecept\b",
     r"on behalf of (?:the|our) [a-z' ]{0,40}(?:committee|forum|partnership|network|group|association)",
@@ -38,6 +46,9 @@ _CONSULT_RESPONSE = phrases(
     r"(?:like|want|wanted|wish) to (?:respond|comment|feed ?back|give (?:my|our) views)",
     r"\b(?:my|our) (?:thoughts|feedback)\b",
     r"thank you for asking",
+    r"\bin answer to (?:your|the)\b",
+    r"\bmy answers? (?:is|are|would be)\b",
+    r"\byou asked (?:whether|what|if|for|people|us|residents)\b",
 )
 
 
