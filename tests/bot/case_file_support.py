@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -111,7 +112,9 @@ def click(
         payload["channel"] = {"id": channel, "name": "triage"}
         payload["message"] = {"ts": ts, "type": "message"}
     action = dict(action)
-    action.setdefault("action_ts", "1700000000.1")
+    # every click is its own request, as Slack sends it: its own action_ts (so two clicks on
+    # one button within a second are two signed requests, not a replay of one)
+    action.setdefault("action_ts", f"{time.time():.6f}")
     if action.get("type") == "button" and "text" not in action:
         action["text"] = {"type": "plain_text", "text": "Button"}
     payload["actions"] = [action]

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine, select
 
 from bot.access import REFUSAL
+from bot.proposal import prompt as proposal_prompt
 from bot.sender import OutboxSender
 from intake.pipeline import Pipeline
 from intake.poller import poll_once
@@ -120,8 +121,19 @@ def test_reply_proposes_complaint_and_one_click_makes_it_one(dovecot: Dovecot, b
     blocks = validate(posted["blocks"])
     text = json.dumps(blocks)
     assert "Make this a complaint" in text and "Keep as Correspondence" in text
-    assert "still want my complaint about PC Lomax" in text  # what the reply said
-    assert "dissatisfied with the police" in text or "complains about the police" in text  # why, named
+    # the triage channel has not passed its privacy check (CASEWORK_CHANNEL_DETAIL=minimal): the
+    # reply's words and the reasons drawn from them stay out of the channel, one click away
+    assert "PC Lomax" not in text and "/casework case" in text
+    with session_scope(bot.engine) as session:
+        case = get_case(session, reference)
+        assert case is not None
+        reasons = ["dissatisfied with the police (an officer named)"]
+        payload = {"category": "complaint", "message_pk": reply_pk, "text": REPLY_TEXT,
+                   "reasons": reasons, "confidence": 0.8}  # fmt: skip
+        _t, full = proposal_prompt(case, payload, level="full")
+    shown = json.dumps(full)
+    assert "still want my complaint about PC Lomax" in shown  # what the reply said
+    assert "dissatisfied with the police" in shown  # why, named
 
     # someone who is not a caseworker: refused, only to them, and nothing changes
     click(bot, posted, "proposal_accept", user=OUTSIDER)
