@@ -73,6 +73,19 @@ def caseworker(deps: Deps, body: dict[str, Any], respond: Respond) -> str | None
     return None
 
 
+def redraw_post(client: WebClient, deps: Deps, *, reference: str, channel: str, ts: str) -> None:
+    """Redraw the case's triage post at a known channel and ts, as of the bot's today."""
+    triage.refresh(
+        client,
+        engine=deps.engine,
+        settings=deps.settings,
+        reference=reference,
+        channel=channel,
+        ts=ts,
+        today=deps.today(),
+    )
+
+
 def refresh_post(client: WebClient, deps: Deps, reference: str) -> None:
     """Redraw the case's triage post (wherever the click came from) so it shows the case as it is."""
     with session_scope(deps.engine) as session:
@@ -81,15 +94,7 @@ def refresh_post(client: WebClient, deps: Deps, reference: str) -> None:
             return
         channel, ts = case.slack_channel, case.slack_ts
     try:
-        triage.refresh(
-            client,
-            engine=deps.engine,
-            settings=deps.settings,
-            reference=reference,
-            channel=channel,
-            ts=ts,
-            today=deps.today(),
-        )
+        redraw_post(client, deps, reference=reference, channel=channel, ts=ts)
     except Exception:  # the change is made and recorded; a stale post is redrawn by the next one
         log.exception("triage post of %s not redrawn", reference)
 

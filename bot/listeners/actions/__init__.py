@@ -17,10 +17,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, queries, triage
+from bot import blocks, queries
 from bot.access import REFUSAL, not_assignable
 from bot.deps import Deps
 from bot.listeners.actions import privacy as privacy_actions
+from bot.listeners.replies import redraw_post
 from store import lifecycle
 from store.audit import record
 from store.cases import CaseError, assign, get_case, record_event, set_category, set_status
@@ -92,15 +93,7 @@ def register(app: App, deps: Deps) -> None:
             # redraw anyway, so a refused choice (a non-caseworker assignee) does not stay shown
         channel, ts = _where(body)
         if channel and ts:
-            triage.refresh(
-                client,
-                engine=deps.engine,
-                settings=deps.settings,
-                reference=reference,
-                channel=channel,
-                ts=ts,
-                today=deps.today(),
-            )
+            redraw_post(client, deps, reference=reference, channel=channel, ts=ts)
 
     @app.action("triage_category")
     def category(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, clock_blocks, triage
+from bot import blocks, clock_blocks
 from bot.deps import Deps
 from bot.escape import entities
+from bot.listeners.replies import redraw_post
 from store.cases import CaseError, get_case, set_status
 from store.db import session_scope
 from store.enums import Status
@@ -52,15 +53,7 @@ def register(app: App, deps: Deps) -> None:
         """Redraw the case's post when the click came from it (not from a separate notice)."""
         channel, ts = _where(body)
         if channel and ts and str(body["actions"][0].get("block_id", "")).startswith("clock:"):
-            triage.refresh(
-                client,
-                engine=deps.engine,
-                settings=deps.settings,
-                reference=reference,
-                channel=channel,
-                ts=ts,
-                today=deps.today(),
-            )
+            redraw_post(client, deps, reference=reference, channel=channel, ts=ts)
 
     @app.action(clock_blocks.REVIEW)
     def review(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:

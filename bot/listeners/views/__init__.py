@@ -12,9 +12,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot import triage
 from bot.access import REFUSAL
 from bot.deps import Deps
+from bot.listeners.replies import redraw_post
 from store.cases import CaseError, get_case, link
 from store.db import session_scope
 from store.models import Campaign, Case
@@ -71,12 +71,4 @@ def register(app: App, deps: Deps) -> None:
         ack()
         log.info("%s linked to %s by %s", reference, text[:40], user)
         if meta.get("channel") and meta.get("ts"):
-            triage.refresh(
-                client,
-                engine=deps.engine,
-                settings=deps.settings,
-                reference=reference,
-                channel=meta["channel"],
-                ts=meta["ts"],
-                today=deps.today(),
-            )
+            redraw_post(client, deps, reference=reference, channel=meta["channel"], ts=meta["ts"])

@@ -14,9 +14,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import clock_blocks, triage
+from bot import clock_blocks
 from bot.access import REFUSAL
 from bot.deps import Deps
+from bot.listeners.replies import redraw_post
 from store import clocks
 from store.cases import CaseError, get_case
 from store.db import session_scope
@@ -55,15 +56,7 @@ def register(app: App, deps: Deps) -> None:
             ack()
             log.info("clock of %s changed by %s", reference, user)
             if meta.get("channel") and meta.get("ts"):
-                triage.refresh(
-                    client,
-                    engine=deps.engine,
-                    settings=deps.settings,
-                    reference=reference,
-                    channel=meta["channel"],
-                    ts=meta["ts"],
-                    today=deps.today(),
-                )
+                redraw_post(client, deps, reference=reference, channel=meta["channel"], ts=meta["ts"])
 
         return handler
 
