@@ -96,7 +96,7 @@ class Access:
         """The user IDs ``entries`` name, user groups expanded (for DMs to every manager)."""
         found: list[str] = []
         for entry in entries:
-            for user in sorted(self._members(entry)) if entry.startswith("S") else [entry]:
+            for user in self.members(entry):
                 if user not in found:
                     found.append(user)
         return found

@@ -151,6 +151,12 @@ def clean(value: str) -> str:
     return "" if value in NULLS else value
 
 
+def named(fields: list[str], columns: dict[str, int], name: str) -> str:
+    """The cleaned field a header (or a format's fixed order) calls ``name``; "" when absent."""
+    index = columns.get(name)
+    return clean(fields[index]) if index is not None and index < len(fields) else ""
+
+
 def local_time(value: str, name: str) -> datetime | None:
     """A naive local timestamp as phone systems write it (``2017-06-20 09:49:22``, ``2020/05/04 …``)."""
     value = value.strip()

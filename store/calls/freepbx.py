@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from store.calls.asterisk_csv import make_leg
-from store.calls.base import Context, Item, Lines, clean, local_time, seconds, split_csv
+from store.calls.base import Context, Item, Lines, local_time, named, seconds, split_csv
 from store.calls.outcome import ASTERISK
 from store.imports import RowError
 
@@ -99,36 +99,31 @@ def read(lines: Lines, ctx: Context) -> Iterator[Item]:
             yield RowError(number, str(err))
 
 
-def _get(fields: list[str], columns: dict[str, int], name: str) -> str:
-    index = columns.get(name)
-    return clean(fields[index]) if index is not None and index < len(fields) else ""
-
-
 def _leg(number: int, fields: list[str], columns: dict[str, int], ctx: Context) -> Item:
-    disposition = _get(fields, columns, "disposition").upper()
+    disposition = named(fields, columns, "disposition").upper()
     status = ASTERISK.get(disposition)
     if status is None:
         raise ValueError(f"disposition {disposition!r} is not one of ANSWERED, NO ANSWER, BUSY, FAILED")
-    start_l = local_time(_get(fields, columns, "calldate"), "calldate")
+    start_l = local_time(named(fields, columns, "calldate"), "calldate")
     if start_l is None:
         raise ValueError("calldate is empty")
-    duration = seconds(_get(fields, columns, "duration"), "duration")
-    billsec = seconds(_get(fields, columns, "billsec"), "billsec")
+    duration = seconds(named(fields, columns, "duration"), "duration")
+    billsec = seconds(named(fields, columns, "billsec"), "billsec")
     billsec = min(billsec, duration)  # rounding can make billsec a second longer than duration
     start = ctx.clock.resolve(start_l)
     end = start + timedelta(seconds=duration)
     answer = end - timedelta(seconds=billsec) if status == "answered" else None
-    key = _get(fields, columns, "linkedid") or _get(fields, columns, "uniqueid")
+    key = named(fields, columns, "linkedid") or named(fields, columns, "uniqueid")
     if not key:
         raise ValueError("uniqueid is empty")
-    dst = _get(fields, columns, "dst")
+    dst = named(fields, columns, "dst")
     return make_leg(
         ctx,
         number=number,
         key=key,
-        src=_get(fields, columns, "src"),
+        src=named(fields, columns, "src"),
         dst=dst,
-        destinations=(dst, _get(fields, columns, "did")),
+        destinations=(dst, named(fields, columns, "did")),
         status=status,
         start=start,
         answer=answer,

@@ -23,10 +23,10 @@ from store.calls.base import (
     Leg,
     Lines,
     Skip,
-    clean,
     csv_rows,
     local_time,
     looks_internal,
+    named,
 )
 from store.calls.outcome import THREECX_BUSY, THREECX_FAILED
 from store.imports import RowError
@@ -84,11 +84,6 @@ def read(lines: Lines, ctx: Context) -> Iterator[Item]:
             yield RowError(number, str(err))
 
 
-def _get(fields: list[str], columns: dict[str, int], name: str) -> str:
-    index = columns.get(name)
-    return clean(fields[index]) if index is not None and index < len(fields) else ""
-
-
 def _external(kind: str, number: str) -> bool:
     if kind:
         return kind.lower() in ("external", "line", "outside")
@@ -97,7 +92,7 @@ def _external(kind: str, number: str) -> bool:
 
 def _leg(number: int, fields: list[str], columns: dict[str, int], ctx: Context) -> Item:
     def get(name: str) -> str:
-        return _get(fields, columns, name)
+        return named(fields, columns, name)
 
     key = get("callid") or get("historyid")
     if not key:
