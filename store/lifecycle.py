@@ -148,25 +148,25 @@ def move(
             f"Moving {case.reference} from {current.label.lower()} to {to.label.lower()} needs a reason; "
             "say why in the note."
         )
-    at = at or utcnow()
     if current in (Stage.AWAITING_SIGNOFF, Stage.READY_TO_SEND) and to is not Stage.CLOSED and not via:
         _withdraw(session, case, actor=actor, note=note.strip())
+    _enter(session, case=case, to=to, actor=actor, note=note.strip(), settings=settings, at=at or utcnow())
+    return True
+
+
+def _enter(
+    session: Session, *, case: Case, to: Stage, actor: str, note: str, settings: Settings, at: datetime
+) -> None:
+    """Put ``case`` in stage ``to``: one ``stage`` event row, and its status with it."""
+    old = case.stage
     case.stage = to.value
     case.updated_at = utcnow()
     session.add(case)
     record_event(
-        session,
-        case=case,
-        kind=EventKind.STAGE,
-        actor=actor,
-        old=current.value,
-        new=to.value,
-        note=note.strip(),
-        at=at,
+        session, case=case, kind=EventKind.STAGE, actor=actor, old=old, new=to.value, note=note, at=at
     )
-    set_status(session, case=case, status=to.status, actor=actor, at=at, note=note.strip(), settings=settings)
+    set_status(session, case=case, status=to.status, actor=actor, at=at, note=note, settings=settings)
     session.flush()
-    return True
 
 
 def _withdraw(session: Session, case: Case, *, actor: str, note: str) -> None:
@@ -654,21 +654,7 @@ def force_close(
     """
     if case.status == Status.CLOSED.value:
         return
-    current = Stage(case.stage)
-    case.stage = Stage.CLOSED.value
-    session.add(case)
-    record_event(
-        session,
-        case=case,
-        kind=EventKind.STAGE,
-        actor=actor,
-        old=current.value,
-        new=Stage.CLOSED.value,
-        note=note,
-        at=at,
-    )
-    set_status(session, case=case, status=Status.CLOSED, actor=actor, at=at, note=note, settings=settings)
-    session.flush()
+    _enter(session, case=case, to=Stage.CLOSED, actor=actor, note=note, settings=settings, at=at)
 
 
 def message_count(session: Session, *, case: Case, direction: str | None = None) -> int:

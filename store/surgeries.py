@@ -409,6 +409,13 @@ def offer_slot(
     return first
 
 
+def _require_offer(session: Session, booking_id: int) -> SurgeryBooking:
+    booking = require_booking(session, booking_id)
+    if booking.status != "offered":
+        raise SurgeryError(f"Booking {booking.id} holds no offer (it is {booking.status}).")
+    return booking
+
+
 def accept_offer(
     session: Session,
     *,
@@ -418,9 +425,7 @@ def accept_offer(
     now: datetime | None = None,
 ) -> SurgeryBooking:
     now = now or utcnow()
-    booking = require_booking(session, booking_id)
-    if booking.status != "offered":
-        raise SurgeryError(f"Booking {booking.id} holds no offer (it is {booking.status}).")
+    booking = _require_offer(session, booking_id)
     if booking.offer_expires_at is not None and booking.offer_expires_at <= now:
         raise SurgeryError(
             f"The offer to booking {booking.id} lapsed at {booking.offer_expires_at:%Y-%m-%d %H:%M} UTC."
@@ -445,9 +450,7 @@ def decline_offer(
     now: datetime | None = None,
 ) -> SurgeryBooking:
     now = now or utcnow()
-    booking = require_booking(session, booking_id)
-    if booking.status != "offered":
-        raise SurgeryError(f"Booking {booking.id} holds no offer (it is {booking.status}).")
+    booking = _require_offer(session, booking_id)
     return _release_offer(session, settings=settings, booking=booking, state="declined", actor=actor, now=now)
 
 
