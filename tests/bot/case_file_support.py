@@ -11,18 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.app import build_app
 from bot.blocks import validated, validated_view
 from bot.sender import OutboxSender
-from casework.web import app as web_app
-from casework.web.server import start_in_thread
 from store.cases import get_case
-from store.db import make_engine, session_scope
+from store.db import session_scope
 from store.outbox import enqueue
-from tests.bot.conftest import CASEWORKER, RunningBot, bot_settings, make_case
+from tests.bot.conftest import CASEWORKER, RunningBot, bot_settings, make_case, serving
 from tests.conftest import SLACK_FIXTURES, shared_or_skip
 from tests.support.slack_api import Call, FakeSlackAPI
 from tests.support.slack_requests import Response
@@ -36,16 +32,8 @@ def running_bot(database_url: str, api: FakeSlackAPI, **overrides: object) -> It
     api.usergroups["S_APPROVERS"] = [GROUP_APPROVER]
     values: dict[str, object] = {"approvers": [APPROVER, "S_APPROVERS"]}
     values.update(overrides)
-    settings = bot_settings(database_url, api, **values)
-    engine = make_engine(settings.database_url)
-    client = WebClient(token="xoxb-test", base_url=api.base_url, timeout=2)
-    bolt = build_app(settings, engine, client=client)
-    server = start_in_thread(web_app.build(settings, bolt=bolt, engine=engine), settings)
-    try:
-        yield RunningBot(api=api, server=server, settings=settings, engine=engine, client=client)
-    finally:
-        server.stop()
-        engine.dispose()
+    with serving(bot_settings(database_url, api, **values), api) as running:
+        yield running
 
 
 def sender(bot: RunningBot) -> OutboxSender:

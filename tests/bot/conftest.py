@@ -10,6 +10,7 @@ user group ``S_TEAM``, and ``U_OUT`` nobody.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -86,11 +87,11 @@ def api() -> Iterator[FakeSlackAPI]:
         yield fake
 
 
-@pytest.fixture
-def bot(database_url: str, api: FakeSlackAPI) -> Iterator[RunningBot]:
+@contextmanager
+def serving(settings: Settings, api: FakeSlackAPI) -> Iterator[RunningBot]:
+    """``casework serve``'s front door with the bot on ``settings``, on a free port."""
     from store.db import make_engine
 
-    settings = bot_settings(database_url, api)
     engine = make_engine(settings.database_url)
     client = WebClient(token="xoxb-test", base_url=api.base_url, timeout=2)
     bolt = build_app(settings, engine, client=client)
@@ -100,6 +101,12 @@ def bot(database_url: str, api: FakeSlackAPI) -> Iterator[RunningBot]:
     finally:
         server.stop()
         engine.dispose()
+
+
+@pytest.fixture
+def bot(database_url: str, api: FakeSlackAPI) -> Iterator[RunningBot]:
+    with serving(bot_settings(database_url, api), api) as running:
+        yield running
 
 
 def make_case(
