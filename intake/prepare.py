@@ -8,6 +8,13 @@ IDLE announced), and in a pool of worker processes (``CASEWORK_INTAKE_WORKERS``,
 per CPU) for big ones: while the main process writes one batch to the store, the workers
 prepare the next (:meth:`intake.pipeline.Pipeline.process_batches`).
 
+The time budget (``CASEWORK_MESSAGE_TIME_BUDGET_SECONDS``) is a ``SIGALRM`` timer, and signals
+reach only a process's main thread. ``casework poll`` prepares on its main thread; ``casework
+serve`` polls from a thread of its own, so there every batch, however small, goes to the
+workers, whose tasks run on their main threads. A worker stuck where the alarm cannot reach it
+(inside C code) is killed once its batch is past any time the budget allows, and the messages it
+had are tried again one at a time: the one that is stuck again is quarantined.
+
 A worker decides exactly what the steps would have decided. The classification assumes no
 campaign, which is what the classify step sees whenever it runs (a message that joins or
 forms a campaign is never classified), and every step computes for itself what it is not given.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -25,6 +33,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,10 +51,15 @@ log = logging.getLogger(__name__)
 MIN_PARALLEL = 20
 #: messages per task handed to a worker: small enough that the store's half starts early
 CHUNK = 10
+#: the model id that tells a worker not to classify (the pipeline was given a classifier object)
+_NO_CLASSIFIER = -1
 #: how much lower the workers' CPU priority is than the poller's own
 WORKER_NICENESS = 5
 #: how often a worker checks that the process that started it is still there
 PARENT_CHECK_SECONDS = 1.0
+#: time allowed over the budget before a stuck worker is killed: starting the pool and loading
+#: the classifier model in it take a few seconds on a busy machine
+HARD_STOP_GRACE_SECONDS = 30.0
 
 
 @dataclass
@@ -81,12 +95,11 @@ def time_budget(seconds: float) -> Iterator[None]:
 
     A ``SIGALRM`` timer interrupts the parser between two Python bytecodes, so one hostile
     message cannot hold a worker (or ``casework poll``) for ever. Signals reach only the main
-    thread: elsewhere (the poller thread of ``casework serve``) the block runs to its end and
-    :func:`prepare` quarantines it afterwards if it took too long; the caps on headers and HTML
-    keep that end near.
+    thread: elsewhere the block runs to its end and :func:`prepare` quarantines it afterwards
+    if it took too long. That happens only with no workers (``CASEWORK_INTAKE_WORKERS=0``):
+    otherwise :meth:`Preparer.start` sends batches from other threads to the workers.
     """
-    usable = seconds > 0 and threading.current_thread() is threading.main_thread()
-    if not usable:
+    if seconds <= 0 or not on_main_thread():
         yield
         return
 
@@ -100,6 +113,10 @@ def time_budget(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def prepare(raw: bytes, settings: Settings, classifier: ClassifierLike | None = None) -> Prepared:
@@ -160,26 +177,40 @@ class Ticket:
         futures: list[Future[list[Prepared]]] | None = None,
         done: list[Prepared] | None = None,
         preparer: Preparer | None = None,
+        deadline: float = math.inf,
     ) -> None:
         self._raws = raws
         self._futures = futures or []
         self._done = done
         self._preparer = preparer
+        #: monotonic time past which a worker still on this batch is taken to be stuck
+        self._deadline = deadline
 
     def results(self) -> list[Prepared]:
         if self._done is None:
+            assert self._preparer is not None
             try:
-                self._done = [prepared for future in self._futures for prepared in future.result()]
+                self._done = self._collect(self._preparer)
             except Exception as err:  # a worker died (the OOM killer, a crash): never lose the batch
-                assert self._preparer is not None
-                log.warning("intake workers failed (%s); preparing this batch in the poller's process",
+                log.warning("intake workers failed (%s); preparing this batch again",
                             type(err).__name__)  # fmt: skip
                 self._preparer.reset()
-                self._done = self._preparer.here(self._raws)
+                self._done = self._preparer.again(self._raws)
             for raw, prepared in zip(self._raws, self._done, strict=True):
                 if prepared.msg is not None and not prepared.msg.raw:
                     prepared.msg.raw = raw  # a worker sent the message back without its bytes
         return self._done
+
+    def _collect(self, preparer: Preparer) -> list[Prepared]:
+        done: list[Prepared] = []
+        for future in self._futures:
+            try:
+                done.extend(future.result(timeout=max(0.0, self._deadline - time.monotonic())))
+            except FutureTimeout:
+                log.warning("an intake worker is stuck past the time budget; killing the workers")
+                preparer.kill()
+                return done + preparer.one_at_a_time(self._raws[len(done) :])
+        return done
 
 
 class Preparer:
@@ -194,24 +225,65 @@ class Preparer:
         """Begin preparing ``raws``; workers classify with stored model ``model_id`` (None: seed).
 
         ``parallel=False`` (a pipeline given its own classifier object, which workers cannot
-        share) prepares in this process. In this process nothing is classified ahead: the
-        classify step does it only for the messages that need it.
+        share) prepares in this process, or, off the main thread, in the workers without
+        classifying. In this process nothing is classified ahead: the classify step does it
+        only for the messages that need it.
         """
-        if not parallel or self.workers < 1 or len(raws) < MIN_PARALLEL:
+        guarded = self.workers >= 1 and self._needs_guard()
+        if not guarded and (not parallel or self.workers < 1 or len(raws) < MIN_PARALLEL):
             return Ticket(raws, done=self.here(raws))
         chunks = [list(raws[i : i + CHUNK]) for i in range(0, len(raws), CHUNK)]
+        model = model_id if parallel else _NO_CLASSIFIER
         try:
             pool = self._ensure_pool()
-            futures = [pool.submit(_prepare_chunk, chunk, model_id) for chunk in chunks]
-        except BrokenProcessPool:  # a worker died since the last batch: this one is done here
-            log.warning("intake workers are gone; preparing this batch in the poller's process")
+            futures = [pool.submit(_prepare_chunk, chunk, model) for chunk in chunks]
+        except BrokenProcessPool:  # a worker died since the last batch: start again
+            log.warning("intake workers are gone; preparing this batch again")
             self.reset()
-            return Ticket(raws, done=self.here(raws))
-        return Ticket(raws, futures=futures, preparer=self)
+            return Ticket(raws, done=self.again(raws, model))
+        rounds = math.ceil(len(chunks) / self.workers)
+        deadline = time.monotonic() + self._hard_stop(rounds * CHUNK)
+        return Ticket(raws, futures=futures, preparer=self, deadline=deadline)
 
     def here(self, raws: Sequence[bytes]) -> list[Prepared]:
         """Prepare ``raws`` in this process (nothing classified ahead: the classify step does it)."""
         return [prepare(raw, self.settings) for raw in raws]
+
+    def again(self, raws: Sequence[bytes], model_id: int | None = _NO_CLASSIFIER) -> list[Prepared]:
+        """Prepare ``raws`` after the workers failed: here, unless only a worker can keep the budget."""
+        if self.workers >= 1 and self._needs_guard():
+            return self.one_at_a_time(raws, model_id)
+        return self.here(raws)
+
+    def one_at_a_time(self, raws: Sequence[bytes], model_id: int | None = _NO_CLASSIFIER) -> list[Prepared]:
+        """Prepare each message alone in a worker; one still stuck past its time is quarantined.
+
+        Slow, and only for the messages a stuck worker left: it finds which one stuck it.
+        """
+        done: list[Prepared] = []
+        budget = self.settings.message_time_budget_seconds
+        for raw in raws:
+            try:
+                future = self._ensure_pool().submit(_prepare_chunk, [raw], model_id)
+                done.extend(future.result(timeout=self._hard_stop(1)))
+            except FutureTimeout:
+                log.warning("a message held an intake worker past the time budget; quarantined")
+                self.kill()
+                done.append(Prepared(failure=over_budget_reason(budget)))
+            except Exception as err:  # the worker died on this message
+                log.warning("an intake worker died on a message (%s); quarantined", type(err).__name__)
+                self.reset()
+                done.append(Prepared(failure=f"the parser failed: the worker died ({type(err).__name__})"))
+        return done
+
+    def _needs_guard(self) -> bool:
+        """True when the time budget can only be kept by a worker (this is not the main thread)."""
+        return self.settings.message_time_budget_seconds > 0 and not on_main_thread()
+
+    def _hard_stop(self, messages: int) -> float:
+        """Seconds after which a worker with ``messages`` to prepare in turn is taken to be stuck."""
+        budget = self.settings.message_time_budget_seconds
+        return math.inf if budget <= 0 else messages * budget + HARD_STOP_GRACE_SECONDS
 
     def warm(self) -> None:
         """Start the worker processes now, and wait until each has started (about half a second).
@@ -234,6 +306,19 @@ class Preparer:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def kill(self) -> None:
+        """Kill the workers (one is stuck) and drop the pool; the next batch starts a new one.
+
+        ``ProcessPoolExecutor`` has no public way to stop a running task before Python 3.14's
+        ``kill_workers``, so the processes are killed from its own table of them.
+        """
+        pool = self._pool
+        if pool is not None:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(OSError, AttributeError):
+                    process.kill()
+        self.reset()
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -291,7 +376,7 @@ def _exit_with(parent: int) -> None:
 
 def _prepare_chunk(raws: list[bytes], model_id: int | None) -> list[Prepared]:
     settings: Settings = _worker["settings"]
-    classifier = _worker_classifier(settings, model_id)
+    classifier = None if model_id == _NO_CLASSIFIER else _worker_classifier(settings, model_id)
     prepared = [prepare(raw, settings, classifier) for raw in raws]
     for item in prepared:
         if item.msg is not None:
