@@ -314,7 +314,8 @@ def issue_message(i: int, *, seed: int = 1) -> bytes:
         data = base64.encodebytes(rng.randbytes(rng.randint(40_000, 140_000))).replace(b"\n", b"\r\n")
         parts.append(
             f"Content-Type: image/jpeg; name=photo{n}.jpg\r\nContent-Disposition: attachment; "
-            f"filename=photo{n}.jpg\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode() + data
+            f"filename=photo{n}.jpg\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode()
+            + data
         )
     mixed = b"".join(b"--outer\r\n" + part + b"\r\n" for part in parts) + b"--outer--\r\n"
     return b"\r\n".join(others) + b"\r\nContent-Type: multipart/mixed; boundary=outer\r\n\r\n" + mixed

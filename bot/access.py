@@ -92,6 +92,7 @@ class Access:
     def members(self, entry: str) -> list[str]:
         """The users an access entry names: itself, or a user group's members (``S…``)."""
         return sorted(self._members(entry)) if entry.startswith("S") else [entry]
+
     def people(self, entries: list[str]) -> list[str]:
         """The user IDs ``entries`` name, user groups expanded (for DMs to every manager)."""
         found: list[str] = []

@@ -378,6 +378,8 @@ def case_file_actions(case: Case, settings: Settings) -> dict[str, Any]:
             }
         )
     return {"type": "actions", "block_id": f"{CASE_FILE_BLOCK}{ref}", "elements": elements}
+
+
 def _triage_minimal(
     detail: CaseDetail, settings: Settings, today: date, *, with_subject: bool
 ) -> tuple[str, Blocks]:

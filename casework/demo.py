@@ -193,6 +193,8 @@ def demo_master_csv(today: date) -> str:
             ]  # fmt: skip
             lines.append(",".join(fields))
     return "\n".join(lines) + "\n"
+
+
 VENUES = [
     "Dudley Council House",
     "Coventry Council House",

@@ -330,6 +330,8 @@ class CallsFollow(SQLModel, table=True):
     head: str = Field(default="", max_length=64)
     header: str = Field(default="")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
 # --- the case lifecycle: notes, drafts and the files of a reply (store/lifecycle.py) ---------
 
 
@@ -387,6 +389,8 @@ class CaseFile(SQLModel, table=True):
     slack_file_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     message_pk: int | None = Field(default=None, foreign_key="messages.id")
+
+
 # --- personal data: audit, retention, channel checks (issue 12) ----------------------------
 
 
@@ -442,6 +446,8 @@ class ChannelCheck(SQLModel, table=True):
     checked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     #: when the current run of failures began (the managers are told once per run)
     failing_since: datetime | None = _ts()
+
+
 # --- surgeries and casework meetings ---------------------------------------------------------
 
 

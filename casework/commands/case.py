@@ -355,6 +355,8 @@ def respond_command(
             break
     kind = "final reply" if final else "holding reply"
     typer.echo(f"{reference}: {kind} queued to {count} recipient(s); {delivered} email(s) sent now")
+
+
 @case_app.command("assign")
 def assign_command(reference: str, user: str) -> None:
     """Give a case to a caseworker (a Slack user id); only caseworkers may be assigned."""

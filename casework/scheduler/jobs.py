@@ -86,6 +86,8 @@ def retention_job(settings: Settings, engine: Engine, now: datetime) -> object:
 
     _client, access = _slack(settings)
     return run_retention(engine, settings, now=now, managers=access.managers())
+
+
 def surgeries_job(settings: Settings, engine: Engine, now: datetime) -> object:
     return run_surgeries(engine, settings, now=now)
 
