@@ -177,14 +177,17 @@ class Ticket:
         futures: list[Future[list[Prepared]]] | None = None,
         done: list[Prepared] | None = None,
         preparer: Preparer | None = None,
-        deadline: float = math.inf,
+        allowance: float = math.inf,
     ) -> None:
         self._raws = raws
         self._futures = futures or []
         self._done = done
         self._preparer = preparer
-        #: monotonic time past which a worker still on this batch is taken to be stuck
-        self._deadline = deadline
+        #: seconds, from when the results are asked for, after which a worker still on this
+        #: batch is taken to be stuck. Counted from then and not from submission: batches
+        #: submitted ahead wait behind earlier ones, but the pipeline asks for results in
+        #: order, so by then every batch in front of this one is done.
+        self._allowance = allowance
 
     def results(self) -> list[Prepared]:
         if self._done is None:
@@ -203,9 +206,10 @@ class Ticket:
 
     def _collect(self, preparer: Preparer) -> list[Prepared]:
         done: list[Prepared] = []
+        deadline = time.monotonic() + self._allowance
         for future in self._futures:
             try:
-                done.extend(future.result(timeout=max(0.0, self._deadline - time.monotonic())))
+                done.extend(future.result(timeout=max(0.0, deadline - time.monotonic())))
             except FutureTimeout:
                 log.warning("an intake worker is stuck past the time budget; killing the workers")
                 preparer.kill()
@@ -242,8 +246,7 @@ class Preparer:
             self.reset()
             return Ticket(raws, done=self.again(raws, model))
         rounds = math.ceil(len(chunks) / self.workers)
-        deadline = time.monotonic() + self._hard_stop(rounds * CHUNK)
-        return Ticket(raws, futures=futures, preparer=self, deadline=deadline)
+        return Ticket(raws, futures=futures, preparer=self, allowance=self._hard_stop(rounds * CHUNK))
 
     def here(self, raws: Sequence[bytes]) -> list[Prepared]:
         """Prepare ``raws`` in this process (nothing classified ahead: the classify step does it)."""

@@ -147,3 +147,20 @@ def test_on_the_main_thread_small_batches_stay_in_the_process(database_url: str,
         assert ticket.results()[0].msg is not None
     finally:
         preparer.close()
+
+
+def test_a_batch_prepared_ahead_is_timed_from_when_its_results_are_asked_for(database_url: str) -> None:
+    """Batches submitted ahead wait behind earlier ones; that wait is not the batch being stuck."""
+    from concurrent.futures import Future
+
+    settings = make_settings(database_url, intake_workers=1)
+    preparer = prepare_module.Preparer(settings)
+    future: Future[list[prepare_module.Prepared]] = Future()
+    ready = [prepare_module.Prepared(failure="a stand-in result")]
+    ticket = prepare_module.Ticket([eml()], futures=[future], preparer=preparer, allowance=1.0)
+    time.sleep(1.0)  # the earlier batches are being stored: longer than this batch's allowance
+    threading.Timer(0.5, future.set_result, args=(ready,)).start()  # then its worker gets to it
+    try:
+        assert ticket.results() == ready  # not taken for stuck, not prepared again
+    finally:
+        preparer.close()
