@@ -96,6 +96,8 @@ def test_demo_calls_go_through_the_asterisk_reader_unchanged(
 def test_demo_surgeries_follow_the_reports_paragraphs(tmp_path: Path) -> None:
     """Friday sessions of 8 x 15 minutes, most slots taken, the first lost to the weather and
     moved, some at 14:30, virtual surgeries and casework meetings (report paras 12-14)."""
+    from sqlmodel import col, select
+
     from casework.demo import demo_surgeries
     from store.db import make_engine, session_scope, upgrade
     from store.models import SurgeryBooking, SurgerySession
@@ -108,7 +110,7 @@ def test_demo_surgeries_follow_the_reports_paragraphs(tmp_path: Path) -> None:
         assert demo_surgeries(session, today) > 10
         assert demo_surgeries(session, today) == 0
     with session_scope(engine) as session:
-        sessions = list(session.query(SurgerySession).order_by(SurgerySession.starts_at))  # type: ignore[arg-type]
+        sessions = list(session.exec(select(SurgerySession).order_by(col(SurgerySession.starts_at))))
         first = sessions[0]
         assert first.status == "cancelled" and first.cancel_reason == "bad weather" and first.moved_to_id
         surgeries = [
@@ -116,7 +118,9 @@ def test_demo_surgeries_follow_the_reports_paragraphs(tmp_path: Path) -> None:
         ]
         assert all(s.held_on.weekday() == 4 and (s.slots, s.minutes) == (8, 15) for s in surgeries)
         assert {s.starts_at.astimezone(LONDON).time().hour for s in surgeries} == {14, 18}
-        moved = session.query(SurgeryBooking).filter(SurgeryBooking.moved_from_id == first.id).count()  # type: ignore[arg-type]
+        moved = len(
+            session.exec(select(SurgeryBooking).where(SurgeryBooking.moved_from_id == first.id)).all()
+        )
         assert moved > 0
         total = surgeries_table(session, start=date(2025, 12, 1), end=today)[-1]
     assert total["virtual_sessions"] >= 2 and total["meetings"] >= 2 and total["late_cancellations"] > 0
