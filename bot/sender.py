@@ -39,9 +39,10 @@ Kinds:
   from its own mail: a reply in the case's triage thread with a one-click *Close — response
   sent on DATE* (``close_on_response``). Skipped when the case is closed already.
 * ``slack.file`` ``{"user", "filename", "title", "text", "content_b64"}`` — a file (a
-  surgery's briefing pack) uploaded to the user's DM with ``text`` as its comment. An upload
-  carries no metadata to look for, so a timed-out one may be repeated: a second copy of the same
-  pack in the same DM, never a pack in the wrong place.
+  surgery's briefing pack) uploaded to the user's DM with ``text`` as its comment. A file
+  carries no metadata, so its id is recorded on the row (``result["uploading"]``) before the
+  step that shares it (:mod:`bot.uploads`); a retry looks in the DM's history for a message
+  with that file and records it instead of uploading a second copy.
 * ``slack.proposal`` ``{"reference", "category", "message_pk", "text", "reasons", "confidence"}`` —
   a later message proposes re-categorising the case (:mod:`store.proposals`): rendered at send
   time with its buttons (:mod:`bot.proposal`) and posted in the thread of the case's triage
@@ -53,7 +54,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -64,6 +65,7 @@ from sqlalchemy import Engine
 from bot import case_file, deadlines, triage
 from bot.access import Access
 from bot.escape import mrkdwn
+from bot.uploads import share_file
 from casework.metrics import SLACK_API_ERRORS
 from casework.settings import Settings
 from store.cases import get_case
@@ -250,16 +252,33 @@ class OutboxSender:
         raise _Skip(f"unknown kind {item.kind}")
 
     def _file(self, payload: dict[str, Any]) -> dict[str, Any]:
+        item = self._item
         channel = self.client.conversations_open(users=payload["user"])["channel"]["id"]
-        response = self.client.files_upload_v2(
+        # no id recorded: no attempt reached the step that shares, whatever its error said
+        tried = (item.result or {}).get("uploading") or []
+        if tried and _may_have_been_posted(item):
+            found = self._find_posted(channel, item, file_ids=set(tried))
+            if found is not None:
+                log.info("outbox %s was uploaded by an earlier attempt; recorded, not sent again", item.key)
+                return found
+        file_id = share_file(
+            self.client,
             channel=channel,
             content=base64.b64decode(payload["content_b64"]),
             filename=payload["filename"],
             title=payload.get("title") or payload["filename"],
-            initial_comment=payload.get("text") or None,
+            comment=payload.get("text") or None,
+            before_share=lambda file_id: self._note_upload(item, [*tried, file_id]),
         )
-        files = response.get("files") or [{}]
-        return {"channel": channel, "file": files[0].get("id")}
+        return {"channel": channel, "file": file_id}
+
+    def _note_upload(self, item: OutboxItem, file_ids: list[str]) -> None:
+        """Commit the file ids tried so far, before the share, where the next attempt reads them."""
+        with session_scope(self.engine) as session:
+            row = session.get(OutboxItem, item.id)
+            assert row is not None
+            row.result = {"uploading": file_ids}
+            session.add(row)
 
     def _post(
         self, channel: str, text: str, blocks: list[dict[str, Any]] | None, thread_ts: str | None = None
@@ -280,11 +299,18 @@ class OutboxSender:
         return {"channel": response["channel"], "ts": response["ts"]}
 
     def _find_posted(
-        self, channel: str, item: OutboxItem, *, thread_ts: str | None = None
+        self,
+        channel: str,
+        item: OutboxItem,
+        *,
+        thread_ts: str | None = None,
+        file_ids: Collection[str] = (),
     ) -> dict[str, Any] | None:
         """The message an earlier attempt at ``item`` posted in ``channel``, if Slack has it.
 
-        A reply in a thread is not in the channel's history: its thread's replies are read instead.
+        A post is known by the outbox key in its metadata; a file share, which has none, by one
+        of ``file_ids``. A reply in a thread is not in the channel's history: its thread's
+        replies are read instead.
         """
         created = item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=UTC)
         oldest = f"{created.timestamp() - 60:.6f}"  # a minute of clock skew between us and Slack
@@ -305,6 +331,9 @@ class OutboxSender:
                     payload = metadata.get("event_payload") or {}
                     if metadata.get("event_type") == EVENT_TYPE and payload.get("key") == item.key:
                         return {"channel": channel, "ts": message["ts"], "recovered": True}
+                    shared = [f.get("id") for f in message.get("files") or [] if f.get("id") in file_ids]
+                    if shared:
+                        return {"channel": channel, "ts": message["ts"], "file": shared[0], "recovered": True}
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not page.get("has_more") or not cursor:
                     return None

@@ -7,6 +7,7 @@ Web API does exactly that (``fail(..., "late")``), and each message must appear 
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.sender import EVENT_TYPE, OutboxSender
+from bot.uploads import share_file
 from store.cases import get_case
 from store.db import make_engine, session_scope
 from store.models import OutboxItem
@@ -122,3 +124,82 @@ def test_a_failed_lookup_waits_rather_than_posting_blind(setup, api: FakeSlackAP
     _make_due(engine, "post:3")
     assert sender.drain_once() == 1
     assert len(api.messages_in("C_ALERTS")) == 1
+
+
+def _file_row(engine, key: str) -> None:
+    payload = {
+        "user": "U_PCC",
+        "filename": "brief-2026-12-04-session-1.pdf",
+        "title": "Surgery brief",
+        "text": "Surgery brief: 3 appointment(s).",
+        "content_b64": base64.b64encode(b"%PDF-1.4 pack").decode("ascii"),
+    }
+    with session_scope(engine) as session:
+        enqueue(session, key=key, kind="slack.file", target="U_PCC", payload=payload)
+
+
+def _shared_files(api: FakeSlackAPI, channel: str) -> list[str]:
+    return [f["id"] for m in api.messages_in(channel) for f in m.get("files") or []]
+
+
+def test_a_late_answer_to_a_file_upload_does_not_share_it_twice(setup, api: FakeSlackAPI) -> None:
+    """A briefing pack whose share Slack carried out but answered too late is not sent again."""
+    _settings, engine, sender = setup
+    _file_row(engine, "brief:1")
+    api.fail("files.completeUploadExternal", "late")
+    assert sender.drain_once() == 0
+    shared = _shared_files(api, "D_PCC")
+    assert len(shared) == 1 and _row(engine, "brief:1").result == {"uploading": shared}
+    _make_due(engine, "brief:1")
+    assert sender.drain_once() == 1
+    assert _shared_files(api, "D_PCC") == shared  # found in the DM's history, not uploaded again
+    assert len(api.of("files.getUploadURLExternal")) == 1
+    row = _row(engine, "brief:1")
+    assert row.sent_at is not None and row.result["file"] == shared[0] and row.result["recovered"]
+
+
+def test_an_upload_that_stopped_before_the_share_is_uploaded_again(setup, api: FakeSlackAPI) -> None:
+    """Nothing shared yet (no file id recorded): the retry uploads without reading history."""
+    _settings, engine, sender = setup
+    _file_row(engine, "brief:2")
+    api.fail("files.getUploadURLExternal", "hang")
+    assert sender.drain_once() == 0
+    assert _row(engine, "brief:2").last_error.startswith("uncertain: ")
+    _make_due(engine, "brief:2")
+    assert sender.drain_once() == 1
+    assert len(_shared_files(api, "D_PCC")) == 1 and not api.of("conversations.history")
+    assert b"%PDF-1.4 pack" in api.uploads()[-1].raw
+
+
+def test_a_share_that_failed_is_shared_again(setup, api: FakeSlackAPI) -> None:
+    """The last step answered 500 without sharing: history has no such file, so it is uploaded anew."""
+    _settings, engine, sender = setup
+    _file_row(engine, "brief:3")
+    api.fail("files.completeUploadExternal", "500")
+    assert sender.drain_once() == 0 and _shared_files(api, "D_PCC") == []
+    _make_due(engine, "brief:3")
+    assert sender.drain_once() == 1
+    assert len(api.of("conversations.history")) == 1
+    shared = _shared_files(api, "D_PCC")
+    assert len(shared) == 1 and _row(engine, "brief:3").result["file"] == shared[0]
+
+
+def test_the_crash_window_is_covered_for_files(setup, api: FakeSlackAPI) -> None:
+    """Shared, then the process died before recording it: the recorded file id is looked for."""
+    _settings, engine, sender = setup
+    _file_row(engine, "brief:4")
+    row = _row(engine, "brief:4")
+    share_file(
+        sender.client,
+        channel="D_PCC",
+        content=b"%PDF-1.4 pack",
+        filename="brief.pdf",
+        title="Surgery brief",
+        comment=None,
+        before_share=lambda file_id: sender._note_upload(row, [file_id]),
+    )
+    with session_scope(engine) as session:  # what the dead process left: claimed once, no answer
+        dead = session.execute(select(OutboxItem).where(OutboxItem.key == "brief:4")).scalar_one()
+        dead.attempts, dead.claimed_until = 1, utcnow() - timedelta(seconds=1)
+    assert sender.drain_once() == 1
+    assert len(_shared_files(api, "D_PCC")) == 1 and len(api.of("files.getUploadURLExternal")) == 1

@@ -3,17 +3,17 @@
 Modelled on bolt-python's ``tests/mock_web_api_server``. Point a ``WebClient`` at
 ``api.base_url``; ``response_url`` and file-upload URLs also land here (``/response/…``,
 ``/upload/…``), so a test can assert on everything the bot sent. ``fail(method, mode, times)``
-makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang.
-
-Files posted in Slack: :meth:`FakeSlackAPI.add_file` registers one; ``files.info`` describes it
-and ``GET`` of its ``url_private`` serves its bytes, but only with the bot token (as Slack does).
 makes the next calls of a method answer 429 (with ``Retry-After``), 500, or hang; ``"late"``
 carries the call out (the message is posted) and then answers only after ``hang_seconds``, as
 Slack does when its answer is slow: the client times out on a post that happened.
 
-Posted messages are kept per channel (``posted``) with their ``metadata``, and
-``conversations.history`` answers from them (newest first, ``oldest`` honoured, metadata only
-with ``include_all_metadata``), so a sender can look for what it already posted.
+Files posted in Slack: :meth:`FakeSlackAPI.add_file` registers one; ``files.info`` describes it
+and ``GET`` of its ``url_private`` serves its bytes, but only with the bot token (as Slack does).
+
+Posted messages are kept per channel (``posted``) with their ``metadata``, and the files a
+completed upload shared there as messages with ``files``; ``conversations.history`` answers
+from them (newest first, ``oldest`` honoured, metadata only with ``include_all_metadata``), so
+a sender can look for what it already posted.
 """
 
 from __future__ import annotations
@@ -135,8 +135,11 @@ class FakeSlackAPI:
     def next_ts(self) -> str:
         """Timestamps like Slack's: the current time, always increasing."""
         with self.lock:
-            self._ts += 1
-            return f"{int(time.time())}.{self._ts:06d}"
+            return f"{int(time.time())}.{self._next():06d}"
+
+    def _next(self) -> int:  # with the lock held
+        self._ts += 1
+        return self._ts
 
     def answer(self, call: Call) -> tuple[int, dict[str, str], Any]:
         failure = self.failures.get(call.method)
@@ -193,6 +196,7 @@ class FakeSlackAPI:
                     "ts": m["ts"],
                     "text": m["text"],
                     **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {}),
+                    **({"files": m["files"], "upload": True} if m.get("files") else {}),
                 }
                 for m in reversed(self.messages_in(str(body.get("channel"))))
                 if float(m["ts"]) > oldest and (thread is None or thread in (m["ts"], m.get("thread_ts")))
@@ -231,9 +235,20 @@ class FakeSlackAPI:
                 return 200, {}, {"ok": False, "error": "file_not_found"}
             return 200, {}, {"ok": True, "file": {k: v for k, v in found.items() if k != "content"}}
         if method == "files.getUploadURLExternal":
-            return 200, {}, {"ok": True, "upload_url": f"{self.url}/upload/F123", "file_id": "F123"}
+            file_id = f"FUP{self.next_ts().replace('.', '')}"
+            return 200, {}, {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            return 200, {}, {"ok": True, "files": [{"id": "F123", "title": "chart"}]}
+            files = body.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            shared = [{"id": f["id"], "title": f.get("title")} for f in files]
+            channel = body.get("channel_id")
+            if channel:  # shared: a message carrying the files appears in the conversation
+                text = body.get("initial_comment") or ""
+                with self.lock:
+                    ts = f"{int(time.time())}.{self._next():06d}"
+                    message = {"ts": ts, "text": text, "metadata": None, "files": shared}
+                    self.posted.setdefault(str(channel), []).append(message)
+            return 200, {}, {"ok": True, "files": shared}
         return 200, {}, {"ok": True}
 
 
