@@ -413,6 +413,16 @@ def _triage_minimal(
 # --- one case ------------------------------------------------------------------------------
 
 
+def _reviews_line(reviews: list[Case]) -> str:
+    """The case's internal reviews, so the original's view says it was reviewed and how it stands."""
+    shown = [
+        f"`{entities(r.reference)}` ({status_label(r.status).lower()}"
+        + (f", closed {day(r.closed_on)})" if r.closed_on else f", due {day(r.due_on)})")
+        for r in reviews
+    ]
+    return "Internal review" + ("s" if len(reviews) > 1 else "") + ": " + " · ".join(shown)
+
+
 def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
     case = detail.case
     blocks: Blocks = [
@@ -436,10 +446,13 @@ def case_blocks(detail: CaseDetail, settings: Settings, today: date) -> Blocks:
     if detail.extra.get("files"):
         blocks.append(context(files_waiting(detail)))
     blocks.append(case_file_actions(case, settings))
+    if detail.reviews:
+        blocks.append(context(_reviews_line(detail.reviews)))
     if detail.linked or detail.campaign_title is not None:
         bits = []
         if detail.linked:
-            bits.append(f"Linked to {entities(detail.linked)}")
+            what = "Internal review of" if case.review_of_id is not None else "Linked to"
+            bits.append(f"{what} {entities(detail.linked)}")
         if detail.campaign_title is not None:
             bits.append(f"Campaign: {mrkdwn(detail.campaign_title, limit=200, one_line=True)}")
         blocks.append(context(" · ".join(bits)))

@@ -43,6 +43,8 @@ class CaseDetail:
     linked: str | None = None
     campaign_title: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    #: the case's internal reviews (``-R1``, ``-R2``…), oldest first
+    reviews: list[Case] = field(default_factory=list)
 
 
 def _list(session: Session, where: list[Any], *, limit: int = LIST_LIMIT) -> CaseList:
@@ -138,6 +140,9 @@ def detail(session: Session, *, case: Case) -> CaseDetail:
         .order_by(col(CaseFile.id))
     ).scalars()
     files = [str(name) for name in waiting]
+    reviews = session.execute(
+        select(Case).where(col(Case.review_of_id) == case.id).order_by(col(Case.id))
+    ).scalars()
     return CaseDetail(
         case=case,
         correspondent=correspondent,
@@ -150,6 +155,7 @@ def detail(session: Session, *, case: Case) -> CaseDetail:
         campaign_title=campaign.title if campaign else None,
         # the office's files waiting to go with the next reply (posted in the thread, --attach)
         extra={"files": "\n".join(files)} if files else {},
+        reviews=list(reviews),
     )
 
 

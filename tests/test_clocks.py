@@ -200,6 +200,26 @@ def test_an_internal_review_is_a_linked_case_with_its_own_deadline(
         assert any(e.kind == "review" and e.new_value == review for e in history(session, case=original))
 
 
+def test_a_cases_slack_view_lists_its_reviews_and_a_review_names_its_original(
+    engine: Engine, settings: Settings, cli: Cli
+) -> None:
+    """`/casework case REF` on a reviewed case says so, with each review's state and due date."""
+    from bot import blocks, queries
+
+    ref = _open(engine, settings, "foi")
+    _close(engine, ref, date(2026, 10, 20))
+    assert cli("case", "review", ref, "--on", "2026-11-02").exit_code == 0
+    today = date(2026, 11, 3)
+    with session_scope(engine) as session:
+        original, review = get_case(session, ref), get_case(session, f"{ref}-R1")
+        assert original is not None and review is not None
+        shown = json.dumps(blocks.case_blocks(queries.detail(session, case=original), settings, today))
+        due = nth_working_after(date(2026, 11, 2), 20)
+        assert f"Internal review: `{ref}-R1` (open, due {blocks.day(due)})" in shown
+        of_review = json.dumps(blocks.case_blocks(queries.detail(session, case=review), settings, today))
+        assert f"Internal review of {ref}" in of_review and "Internal review: `" not in of_review
+
+
 def test_recompute_follows_an_extra_holiday(engine: Engine, settings: Settings, cli: Cli) -> None:
     ref = _open(engine, settings, "foi")
     closed = _open(engine, settings, "foi")
