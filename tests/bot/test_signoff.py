@@ -10,19 +10,23 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot import case_file, triage
+from bot.sender import OutboxSender
 from intake import smtp_sender
 from store import lifecycle
 from store.cases import get_case, history
 from store.db import session_scope
 from store.models import Draft, Message, OutboxItem
+from store.types import utcnow
 from tests.bot.case_file_support import (
     APPROVER,
     GROUP_APPROVER,
@@ -324,3 +328,31 @@ def test_sign_off_by_an_approver_of_an_older_draft_is_refused(bot: RunningBot) -
     bot.api.wait_for("/response/action")
     assert "older draft" in responses_to(bot)[0]["text"]
     assert _case(bot, ref).stage == "awaiting_signoff"
+
+
+def test_a_groups_signoff_dms_each_arrive_once_across_a_late_answer(bot: RunningBot) -> None:
+    """One row, one DM per member: the DM Slack posted but answered late is found, not repeated."""
+    members = ["U_APP2", "U_APP3", "U_APP4"]
+    bot.api.usergroups["S_APPROVERS"] = members
+    _ref, channel, ts = _drafted(bot, "Dear Ms Public,\nYes.\n")
+    _request(bot, channel, ts, 1)
+    bot.api.wait_for("chat.update", 2)
+    with session_scope(bot.engine) as session:
+        rows = session.execute(select(OutboxItem).where(OutboxItem.kind == "slack.signoff")).scalars().all()
+        for row in rows:  # only the group's row is sent here
+            if row.payload["approver"] != "S_APPROVERS":
+                row.sent_at = utcnow()
+    bot.api.hang_seconds = 2.0
+    quick = OutboxSender(
+        bot.settings, bot.engine, WebClient(token="xoxb-test", base_url=bot.api.base_url, timeout=1)
+    )
+    bot.api.fail("chat.postMessage", "late")
+    assert quick.drain_once() == 0  # the first member's DM was posted, its answer came too late
+    with session_scope(bot.engine) as session:
+        row = session.execute(
+            select(OutboxItem).where(OutboxItem.kind == "slack.signoff", OutboxItem.sent_at.is_(None))  # type: ignore[union-attr]
+        ).scalar_one()
+        row.next_attempt_at = utcnow() - timedelta(seconds=1)
+    assert quick.drain_once() == 1
+    dms = {f"D{m[1:]}": len(bot.api.messages_in(f"D{m[1:]}")) for m in members}
+    assert dms == {"D_APP2": 1, "D_APP3": 1, "D_APP4": 1}
