@@ -318,6 +318,8 @@ class CallsFollow(SQLModel, table=True):
 
     ``offset`` is where the first line of the oldest call not yet counted starts; ``inode`` and
     ``head`` (a hash of the file's first bytes) tell a rotated or truncated file from the same one.
+    ``carried`` holds the rows of calls still open when their file was rotated (JSON: the
+    file's ``header`` and the ``rows``), so legs written to the new file join them.
     """
 
     __tablename__ = "calls_follow"
@@ -329,6 +331,7 @@ class CallsFollow(SQLModel, table=True):
     line: int = 1
     head: str = Field(default="", max_length=64)
     header: str = Field(default="")
+    carried: str = Field(default="", sa_column_kwargs={"server_default": ""})
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -12,12 +12,16 @@ silent for :data:`STALE` (a crash lost it), when it is counted as it stands.
 
 Rotation: a file replaced under the same path (new inode) is read to its end first, then the
 new file from its start; a truncated file (shorter than the position, or different first bytes)
-is read from its start.
+is read from its start. A call still open when its file was rotated may have legs still to come,
+now written to the new file: its rows are carried over (``calls_follow.carried``, in the same
+transaction as the position) and read again with the new file's, so the call is counted once,
+whole, when it settles there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -44,6 +48,8 @@ log = logging.getLogger("casework.calls.follow")
 HEAD_BYTES = 256
 STALE = timedelta(hours=4)
 CHUNK = 16 * 1024 * 1024
+#: rows of open calls carried across a rotation beyond this are counted as they stand instead
+MAX_CARRIED_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -119,9 +125,9 @@ class Follower:
                 if _head(self.handle.read(HEAD_BYTES)) != state.head:
                     self._restart(state, "the file's first bytes changed (rewritten)")
             state.inode = opened.st_ino
-            # A file replaced under the path is read to its end (nothing more will be written to it).
-            idle = replaced or time.time() - opened.st_mtime >= self.settle
-            # A rotated file is read to its end now: nothing else will ever read it.
+            # A file replaced under the path is read to its end now: nothing else will ever read
+            # it. It is not idle: its open calls' next legs go to the new file, so they are carried.
+            idle = not replaced and time.time() - opened.st_mtime >= self.settle
             while not self._round(session, state, result, idle=idle, final=replaced) and replaced:
                 pass
             if replaced:
@@ -138,7 +144,10 @@ class Follower:
         state.offset, state.line, state.head, state.header = 0, 1, "", ""
 
     def _round(self, session: Session, state: CallsFollow, result: Poll, *, idle: bool, final: bool) -> bool:
-        """One chunk from the position; True when it reached the end of the file."""
+        """One chunk from the position; True when it reached the end of the file.
+
+        ``final``: the file was rotated, so the calls still open at its end are carried over.
+        """
         assert self.handle is not None
         self.handle.seek(0)
         head = self.handle.read(HEAD_BYTES)
@@ -151,12 +160,16 @@ class Follower:
         idle, final = idle and at_end, final and at_end
         whole = text.complete_part(data, idle=idle)
         data = data[:whole]
-        if not data:
+        # numbered before the file's first line, in their order
+        carried = json.loads(state.carried) if state.carried else {}
+        old_header, old_rows = str(carried.get("header", "")), [str(r) for r in carried.get("rows", [])]
+        old = [(n - len(old_rows), line) for n, line in enumerate(old_rows)]
+        if not data and not (old and idle and at_end):
             return at_end
         decoded = text.split(data, first_line=state.line, max_line_bytes=self.max_line_bytes)
         lines = decoded.lines
         if not state.format:
-            sample = lines if state.offset == 0 else []
+            sample = lines if state.offset == 0 and lines else []
             state.format = choose(self.fmt, sample)[0] if sample else (self.fmt if self.fmt != "auto" else "")
             if state.format in ("", "casework"):
                 raise ValueError(
@@ -167,9 +180,15 @@ class Follower:
         is_header = HEADERED.get(fmt)
         if state.offset == 0 and lines and is_header and is_header(text_fields(lines[0][1])):
             state.header = lines[0][1]
-        feed = lines
+        head_row: list[tuple[int, str]] = []
+        body = lines
         if state.header and state.offset > 0:
-            feed = [(0, state.header), *lines]
+            head_row = [(0, state.header)]
+        elif state.header and lines and lines[0][1] == state.header:
+            head_row, body = lines[:1], lines[1:]
+        elif old_header and not lines:  # the new file has not even its header yet
+            head_row = [(0, old_header)]
+        feed = [*head_row, *old, *body]
         merger = Merger()
         watermark: datetime | None = None
         for item in items(fmt, feed, self.context()):
@@ -184,7 +203,19 @@ class Follower:
         done: list[Call] = []
         pending: list[Call] = []
         for call in merger.calls.values():
-            (done if final or self._complete(fmt, call, watermark, idle) else pending).append(call)
+            (done if self._complete(fmt, call, watermark, idle) else pending).append(call)
+        texts = dict(feed)
+        # what waits outside the file: every open call's rows when it was rotated, else the rows
+        # carried before that still have no end
+        keep = sorted(n for call in pending for n in call.lines if final or n < 0)
+        carry = [texts[n] for n in keep]
+        if sum(len(line) for line in carry) > MAX_CARRIED_BYTES:
+            log.warning(
+                "calls follow: %s: %s open calls at rotation; counting them as they stand",
+                self.path,
+                len(pending),
+            )
+            done, pending, carry = done + pending, [], []
         family = READERS[fmt].FAMILY
         rows = []
         for call in done:
@@ -200,8 +231,12 @@ class Follower:
                 log.info("calls follow: calls were written at the same time elsewhere; retrying")
                 return True
         result.lines, result.pending = len(lines), len(pending)
-        # The position moves to the first line of the oldest call still waiting, else past the data.
-        first_pending = min((min(call.lines) for call in pending), default=None)
+        header = state.header or old_header
+        state.carried = json.dumps({"header": header, "rows": carry}) if carry else ""
+        # The position moves to the first line of the oldest call still waiting in the file, else
+        # past the data.
+        in_file = [n for call in pending for n in call.lines if n > 0 and not final]
+        first_pending = min(in_file, default=None)
         if first_pending is None or first_pending not in decoded.offsets:
             consumed = len(data)
         else:
@@ -228,6 +263,7 @@ class Follower:
             except ValueError:
                 continue
         import_calls(session, rows=rows)
+        state.carried = ""
         state.line += text.count_breaks(data)
         state.offset += len(data)
         return False

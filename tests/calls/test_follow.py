@@ -3,6 +3,8 @@ file, rotation and truncation, a restart, and ``casework serve`` running it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import signal
 import subprocess
@@ -19,8 +21,8 @@ from sqlalchemy import Engine, select
 from store.calls.base import Context
 from store.calls.follow import Follower
 from store.db import make_engine, session_scope, upgrade
-from store.models import Call
-from tests.calls.writers import AsteriskLeg, asterisk_csv
+from store.models import Call, CallsFollow
+from tests.calls.writers import AsteriskLeg, asterisk_csv, freepbx
 from tests.support.slack_api import FakeSlackAPI, fake_slack_api
 
 START = datetime(2024, 3, 4, 9, 0)
@@ -251,3 +253,96 @@ def test_a_long_file_is_read_in_chunks_without_splitting_calls(
     stored = _calls(engine)
     assert len(stored) == 20
     assert all(call.outcome == "answered" and call.wait_s == 5.0 for call in stored.values())
+
+
+def _carried(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        return str(session.execute(select(CallsFollow.carried)).scalar_one())
+
+
+def test_a_call_whose_legs_straddle_a_rotation_is_counted_once_whole(engine: Engine, tmp_path: Path) -> None:
+    """Phone A's leg went to the old file, phone B's answer to the new one: one answered call."""
+    path = tmp_path / "Master.csv"
+    ringing, answered = two_legged_call(1)
+    path.write_text(ringing)
+    follower = _follower(engine, path, settle=30)
+    assert follower.poll().pending == 1
+    path.rename(tmp_path / "Master.csv.1")
+    path.write_text(answered + "".join(two_legged_call(2)))
+    follower.poll()  # the old file to its end: the open call is carried, not counted short
+    assert _calls(engine) == {} and "NO ANSWER" in _carried(engine)
+    again = _follower(engine, path, settle=30)  # the carried rows survive a restart
+    assert again.poll().calls_new == 1  # call 2's rows, five minutes on, settle call 1
+    first = _calls(engine)["asterisk:170001.1"]
+    assert (first.outcome, first.wait_s) == ("answered", 5.0)
+    assert _carried(engine) == ""
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    assert again.poll().calls_new == 1
+    assert set(_calls(engine)) == {"asterisk:170001.1", "asterisk:170002.1"}
+    assert again.poll().calls_new == 0
+
+
+def test_a_carried_call_is_counted_as_it_stands_when_no_leg_follows(engine: Engine, tmp_path: Path) -> None:
+    """The new file stays empty past the settle time: the call rang out, and is counted so."""
+    path = tmp_path / "Master.csv"
+    path.write_text(two_legged_call(1)[0])
+    follower = _follower(engine, path, settle=30)
+    follower.poll()
+    path.rename(tmp_path / "Master.csv.1")
+    path.touch()
+    follower.poll()
+    assert _calls(engine) == {}
+    assert follower.poll().calls_new == 0  # the new file is fresh: a leg may still come
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    assert follower.poll().calls_new == 1
+    assert _calls(engine)["asterisk:170001.1"].outcome == "abandoned" and _carried(engine) == ""
+
+
+def _did_first(text: str) -> str:
+    """The CSV with its last column (``did``) moved first: readable only through its header."""
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([row[-1:] + row[:-1] for row in rows])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("answer_follows", [True, False])
+def test_a_headered_file_carries_its_header_with_the_open_call(
+    engine: Engine, tmp_path: Path, answer_follows: bool
+) -> None:
+    """FreePBX's CSV has a header row naming its columns (versions order them differently): the
+    carried rows are read with their own file's header, even before the new file has one."""
+    start, uid = START, "1700001.1"
+    ringing = AsteriskLeg("07700900001", "600", start, None, start + timedelta(seconds=20), "NO ANSWER", uid)
+    answer = AsteriskLeg(
+        "07700900001",
+        "600",
+        start,
+        start + timedelta(seconds=5),
+        start + timedelta(minutes=2),
+        "ANSWERED",
+        uid,
+    )
+    later = START + timedelta(minutes=10)
+    other = AsteriskLeg(
+        "07700900002", "600", later, None, later + timedelta(seconds=30), "NO ANSWER", "1700002.1"
+    )
+    path = tmp_path / "cdr.csv"
+    path.write_text(_did_first(freepbx([ringing])))
+    follower = _follower(engine, path, settle=30)
+    follower.poll()
+    path.rename(tmp_path / "cdr.csv.1")
+    path.write_text(_did_first(freepbx([answer, other])) if answer_follows else "")
+    follower.poll()
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    follower.poll()
+    stored = _calls(engine)
+    first = stored["asterisk:1700001.1"]  # FreePBX writes Asterisk's ids
+    if answer_follows:
+        assert (first.outcome, first.wait_s) == ("answered", 5.0) and len(stored) == 2
+    else:
+        assert first.outcome == "abandoned" and len(stored) == 1
+    assert _carried(engine) == ""
