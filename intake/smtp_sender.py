@@ -6,7 +6,9 @@ back-off, so an SMTP outage delays mail without losing it. Settings:
 ``_FROM``.
 
 Every row already holds its rendered message, so whatever queued it (acknowledgements in
-:mod:`intake.ack`, replies, surgery invitations) needs no code here. The payload:
+:mod:`intake.ack`, surgery invitations) needs no code here. A reply's row names its recorded
+outgoing message (``message_pk``): those bytes are sent as they are, so the case file holds
+exactly what went out (:func:`store.outgoing.sent_as_recorded`). Otherwise the payload:
 
 * ``to``, ``subject``, ``body``, ``message_id`` — required;
 * ``in_reply_to`` and ``references`` (a list; In-Reply-To alone is used when absent);
@@ -36,7 +38,7 @@ from casework.settings import Settings
 from intake.sources.imap import sent_folder_has
 from store.db import session_scope
 from store.mail import build
-from store.models import OutboxItem
+from store.models import Message, OutboxItem
 from store.outbox import claim, mark_failed, mark_sent
 from store.types import utcnow
 
@@ -89,7 +91,12 @@ def drain(settings: Settings, engine: Engine, *, limit: int = 50) -> int:
             if item.kind == REPLY_KIND and not _clear_to_send(settings, engine, item):
                 continue
             try:
-                smtp.send_message(build(settings, _with_kind(item.kind, item.payload)))
+                _send(smtp, settings, engine, item)
+            except RecordGone as gone:
+                log.error("reply %s not sent: %s", item.key.rsplit(":", 1)[0], gone)
+                with session_scope(engine) as session:
+                    mark_sent(session, item=session.merge(item), result={"skipped": str(gone)})
+                continue
             except (OSError, smtplib.SMTPException) as err:
                 log.warning("email %s not sent: %s", item.key.rsplit(":", 1)[0], type(err).__name__)
                 item.result = None  # refused by the server: certainly not sent
@@ -131,6 +138,27 @@ def _clear_to_send(settings: Settings, engine: Engine, item: OutboxItem) -> bool
     with session_scope(engine) as session:
         session.merge(item)
     return True
+
+
+class RecordGone(Exception):
+    """The outgoing message a reply row sends is no longer stored (deleted with its case)."""
+
+
+def _send(smtp: smtplib.SMTP, settings: Settings, engine: Engine, item: OutboxItem) -> None:
+    """Send a row: a reply's recorded bytes as they are, anything else built from its payload."""
+    payload = item.payload
+    if payload.get("message_pk") is None:
+        smtp.send_message(build(settings, _with_kind(item.kind, payload)))
+        return
+    with session_scope(engine) as session:
+        message = session.get(Message, payload["message_pk"])
+        raw = message.raw if message is not None else b""
+    if not raw:
+        raise RecordGone("its recorded message is no longer stored (the case was deleted)")
+    sender = settings.smtp_from or f"casework@{settings.smtp_host}"
+    recipients = [payload["to"], *(payload.get("cc") or [])]
+    international = not all(address.isascii() for address in (sender, *recipients))
+    smtp.sendmail(sender, recipients, raw, mail_options=["SMTPUTF8"] if international else [])
 
 
 def _with_kind(kind: str, payload: dict[str, Any]) -> dict[str, Any]:

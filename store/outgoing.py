@@ -52,6 +52,18 @@ CLOSE_PROMPT_KIND = "slack.close_prompt"
 DISPATCH_SOURCE = "casework:reply"
 
 
+def sent_as_recorded(payload: dict[str, Any], message: Message, files: list[CaseFile]) -> dict[str, Any]:
+    """The outbox payload of a reply: the SMTP sender sends the recorded message's own bytes.
+
+    So the case file holds exactly what went out (a MIME boundary rendered twice would differ),
+    and the attachments are not kept a third time in the outbox: a campaign's reply with a
+    leaflet goes to every participant, and each copy is already in ``messages.raw`` and in
+    ``attachments``. The payload keeps each attachment's name, type and size for the record.
+    """
+    listed = [{"filename": f.filename, "content_type": f.content_type, "size": f.size} for f in files]
+    return {**payload, "attachments": listed, "message_pk": message.id}
+
+
 def office_addresses(settings: Settings) -> set[str]:
     """The addresses whose mail is the office's own (CASEWORK_OFFICE_ADDRESSES and the SMTP From)."""
     found = {*settings.office_addresses, settings.smtp_from}
@@ -212,7 +224,7 @@ def queue_reply(
             key=f"reply:{message_id}",
             kind=REPLY_KIND,
             target=person.email,
-            payload=payload,
+            payload=sent_as_recorded(payload, message, files),
             case_id=case.id,
         )
         record_event(

@@ -36,9 +36,11 @@ class Inbox:
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
         self.envelopes: list[list[str]] = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(list(envelope.rcpt_tos))
+        self.raw.append(envelope.content)
         self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
@@ -139,6 +141,14 @@ def test_respond_delivers_a_threaded_holding_reply_with_the_letter_attached(
     assert "looking into your complaint" in sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     [part] = list(sent.iter_attachments())
     assert (part.get_filename(), part.get_content()) == ("letter.pdf", b"%PDF-1.4 the office's letter")
+    with session_scope(engine) as session:  # the case file holds the very bytes that went out
+        stored = session.execute(select(Message).where(Message.direction == "out")).scalar_one()
+        assert inbox.raw == [stored.raw]
+        row = session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).scalar_one()
+        assert row.payload["message_pk"] == stored.id
+        assert row.payload["attachments"] == [
+            {"filename": "letter.pdf", "content_type": "application/pdf", "size": 28}
+        ]
 
     shown = _cli(["case", "show", reference, "--json"], settings, monkeypatch, capsys, _env(port))
     record = json.loads(shown.stdout)
@@ -244,9 +254,11 @@ def test_a_campaign_case_answers_each_participant_individually(
         reference = case.reference
     body = tmp_path / "reply.txt"
     body.write_text("Thank you for writing about the station.\n", encoding="utf-8")
+    leaflet = tmp_path / "leaflet.pdf"
+    leaflet.write_bytes(b"%PDF-1.4 " + bytes(range(256)) * 400)  # 100 KB
     env = _env(port, CASEWORK_SIGNOFF_CATEGORIES="complaint")
     result = _cli(
-        ["case", "respond", reference, "--body-file", str(body), "--final"],
+        ["case", "respond", reference, "--body-file", str(body), "--final", "--attach", str(leaflet)],
         settings,
         monkeypatch,
         capsys,
@@ -257,10 +269,39 @@ def test_a_campaign_case_answers_each_participant_individually(
     for sent in inbox.received:
         assert sent["In-Reply-To"] == letters[sent["To"]]  # each threaded on their own letter
         assert reference in sent["Subject"]
+        [part] = list(sent.iter_attachments())
+        assert part.get_content() == leaflet.read_bytes()
     assert len({sent["Message-ID"] for sent in inbox.received}) == 3
     with session_scope(engine) as session:
         outs = session.execute(select(Message.message_id).where(Message.direction == "out")).scalars().all()
         assert sorted(outs) == sorted(sent["Message-ID"] for sent in inbox.received)
+        # the leaflet is in each recorded message, not a third time in each outbox row
+        rows = session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).scalars().all()
+        assert len(rows) == 3 and all(len(json.dumps(row.payload)) < 2000 for row in rows)
+
+
+def test_a_reply_whose_record_was_deleted_is_not_sent(
+    engine: Engine, settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
+    """Its case deleted before the SMTP server came back: nothing to send, said so on the row."""
+    inbox, port = smtp
+    cfg = make_settings(
+        settings.database_url, smtp_host="127.0.0.1", smtp_port=port, smtp_from="casework@opcc.example"
+    )
+    reference, _latest = _single_case(engine, cfg)
+    from store.lifecycle import queue_reply
+
+    with session_scope(engine) as session:
+        case = session.execute(select(Case).where(Case.reference == reference)).scalar_one()
+        [message] = queue_reply(
+            session, case=case, actor="U1", body="Holding reply", settings=cfg, final=False
+        )
+        session.delete(message)
+    assert smtp_sender.drain(cfg, engine) == 0
+    assert inbox.received == []
+    with session_scope(engine) as session:
+        row = session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).scalar_one()
+        assert row.sent_at is not None and "no longer stored" in row.result["skipped"]
 
 
 def test_a_crash_between_send_and_record_never_sends_twice(
