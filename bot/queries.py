@@ -235,23 +235,36 @@ class FileChoice:
 
 
 def file_choices(session: Session, *, case: Case) -> list[FileChoice]:
-    """Every attachment of the case's messages, then the office's own files for its replies."""
+    """Every attachment of the case's messages, then the office's own files for its replies.
+
+    A file the office sent with one reply to many people (a campaign's participants, each sent
+    their own copy) is one choice, "sent to N people", not one per copy.
+    """
     rows = session.execute(
-        select(Attachment, col(Message.subject), col(Message.direction))
+        select(Attachment, col(Message.direction), col(Message.sent_at))
         .join(Message, col(Message.id) == col(Attachment.message_pk))
         .where(col(Message.case_id) == case.id)
         .order_by(col(Message.received_at), col(Attachment.id))
     ).all()
-    choices = [
-        FileChoice(
+    choices: list[FileChoice] = []
+    copies: dict[tuple[str, int, str, Any], tuple[FileChoice, int]] = {}
+    for a, direction, sent_at in rows:
+        same = (a.filename, a.size, a.content_type, sent_at)
+        if direction == "out" and same in copies:
+            first, count = copies[same]
+            copies[same] = first, count + 1
+            first.where = f"sent to {count + 1} people"
+            continue
+        choice = FileChoice(
             key=f"a:{a.id}",
             filename=a.filename,
             size=a.size,
             where="sent" if direction == "out" else "received",
             available=not a.truncated,
         )
-        for a, _subject, direction in rows
-    ]
+        if direction == "out":
+            copies[same] = choice, 1
+        choices.append(choice)
     files = session.execute(
         select(CaseFile.id, CaseFile.filename, CaseFile.size, CaseFile.message_pk)  # type: ignore[call-overload]
         .where(col(CaseFile.case_id) == case.id, col(CaseFile.message_pk).is_(None))

@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 
+from bot import queries
 from casework.settings import Settings
 from intake import smtp_sender
 from store.cases import add_participant, get_or_create_correspondent, open_case
@@ -278,6 +279,10 @@ def test_a_campaign_case_answers_each_participant_individually(
         # the leaflet is in each recorded message, not a third time in each outbox row
         rows = session.execute(select(OutboxItem).where(OutboxItem.kind == "email.reply")).scalars().all()
         assert len(rows) == 3 and all(len(json.dumps(row.payload)) < 2000 for row in rows)
+        # the Attachments modal offers the leaflet once, not once per participant
+        campaign = session.execute(select(Case).where(Case.reference == reference)).scalar_one()
+        sent_files = [c for c in queries.file_choices(session, case=campaign) if c.where.startswith("sent")]
+        assert [(c.filename, c.where) for c in sent_files] == [("leaflet.pdf", "sent to 3 people")]
 
 
 def test_a_reply_whose_record_was_deleted_is_not_sent(
