@@ -15,7 +15,9 @@ new file from its start; a truncated file (shorter than the position, or differe
 is read from its start. A call still open when its file was rotated may have legs still to come,
 now written to the new file: its rows are carried over (``calls_follow.carried``, in the same
 transaction as the position) and read again with the new file's, so the call is counted once,
-whole, when it settles there.
+whole, when it settles there. A truncated file's open calls are carried the same way, from the
+rows the last round read (rows written between that round and the truncation are gone with
+the old content).
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ class Follower:
         self.settle = settle
         self.max_line_bytes = max_line_bytes
         self.handle: BinaryIO | None = None
+        #: the rows of the calls still open after the last round (JSON for ``carried``), kept in
+        #: case the file is truncated under them before they settle (copytruncate)
+        self._open = ""
 
     # --- state ---------------------------------------------------------------------------
 
@@ -119,11 +124,11 @@ class Follower:
                 self._restart(state, "a different file is at the path")
             replaced = current is not None and current.st_ino != opened.st_ino
             if opened.st_size < state.offset:
-                self._restart(state, "the file is shorter than the position (truncated)")
+                self._restart(state, "the file is shorter than the position (truncated)", carry=True)
             elif state.head and opened.st_size >= HEAD_BYTES:
                 self.handle.seek(0)
                 if _head(self.handle.read(HEAD_BYTES)) != state.head:
-                    self._restart(state, "the file's first bytes changed (rewritten)")
+                    self._restart(state, "the file's first bytes changed (rewritten)", carry=True)
             state.inode = opened.st_ino
             # A file replaced under the path is read to its end now: nothing else will ever read
             # it. It is not idle: its open calls' next legs go to the new file, so they are carried.
@@ -138,9 +143,13 @@ class Follower:
                 state.inode = 0
         return result
 
-    def _restart(self, state: CallsFollow, why: str) -> None:
+    def _restart(self, state: CallsFollow, why: str, *, carry: bool = False) -> None:
+        """Read from the start of the file; ``carry``: the open calls' rows went with the old
+        content, so they are carried to join the legs still to come."""
         if state.offset:
             log.info("calls follow: %s: %s; reading from the start", self.path, why)
+        if carry and self._open:
+            state.carried = self._open
         state.offset, state.line, state.head, state.header = 0, 1, "", ""
 
     def _round(self, session: Session, state: CallsFollow, result: Poll, *, idle: bool, final: bool) -> bool:
@@ -233,6 +242,8 @@ class Follower:
         result.lines, result.pending = len(lines), len(pending)
         header = state.header or old_header
         state.carried = json.dumps({"header": header, "rows": carry}) if carry else ""
+        still_open = [texts[n] for n in sorted(n for call in pending for n in call.lines)]
+        self._open = json.dumps({"header": header, "rows": still_open}) if still_open else ""
         # The position moves to the first line of the oldest call still waiting in the file, else
         # past the data.
         in_file = [n for call in pending for n in call.lines if n > 0 and not final]
@@ -263,7 +274,7 @@ class Follower:
             except ValueError:
                 continue
         import_calls(session, rows=rows)
-        state.carried = ""
+        state.carried, self._open = "", ""
         state.line += text.count_breaks(data)
         state.offset += len(data)
         return False

@@ -346,3 +346,36 @@ def test_a_headered_file_carries_its_header_with_the_open_call(
     else:
         assert first.outcome == "abandoned" and len(stored) == 1
     assert _carried(engine) == ""
+
+
+def test_copytruncate_under_an_open_call_keeps_its_first_leg(engine: Engine, tmp_path: Path) -> None:
+    """logrotate's copytruncate empties the file while call 3 rings: its answer, written after,
+    still joins the leg read before."""
+    path = tmp_path / "Master.csv"
+    start, caller, uid = START + timedelta(minutes=15), "07700900003", "170003.1"
+    # phone A rang out after 15 s; the hunt group then rang phone B, answered 5 s later
+    ringing, answered = asterisk_csv(
+        [
+            AsteriskLeg(caller, "600", start, None, start + timedelta(seconds=15), "NO ANSWER", uid),
+            AsteriskLeg(
+                caller,
+                "600",
+                start + timedelta(seconds=15),
+                start + timedelta(seconds=20),
+                start + timedelta(minutes=2),
+                "ANSWERED",
+                uid,
+            ),
+        ]
+    ).splitlines(keepends=True)
+    path.write_text("".join(line for n in range(3) for line in two_legged_call(n)) + ringing)
+    follower = _follower(engine, path, settle=30)
+    assert follower.poll().calls_new == 3  # call 3 waits: its next leg may come
+    (tmp_path / "Master.csv.1").write_bytes(path.read_bytes())
+    path.write_text(answered + "".join(two_legged_call(4)))  # truncated, then written again
+    assert follower.poll().calls_new == 1
+    third = _calls(engine)["asterisk:170003.1"]
+    assert (third.outcome, third.wait_s) == ("answered", 20.0)  # the caller waited from phone A's ring
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    assert follower.poll().calls_new == 1 and len(_calls(engine)) == 5
