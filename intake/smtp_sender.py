@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 from casework.settings import Settings
 from intake.sources.imap import sent_folder_has
 from store.db import session_scope
-from store.mail import build
+from store.mail import build, sender
 from store.models import Message, OutboxItem
 from store.outbox import claim, mark_failed, mark_sent
 from store.types import utcnow
@@ -155,10 +155,10 @@ def _send(smtp: smtplib.SMTP, settings: Settings, engine: Engine, item: OutboxIt
         raw = message.raw if message is not None else b""
     if not raw:
         raise RecordGone("its recorded message is no longer stored (the case was deleted)")
-    sender = settings.smtp_from or f"casework@{settings.smtp_host}"
+    envelope_from = sender(settings)
     recipients = [payload["to"], *(payload.get("cc") or [])]
-    international = not all(address.isascii() for address in (sender, *recipients))
-    smtp.sendmail(sender, recipients, raw, mail_options=["SMTPUTF8"] if international else [])
+    international = not all(address.isascii() for address in (envelope_from, *recipients))
+    smtp.sendmail(envelope_from, recipients, raw, mail_options=["SMTPUTF8"] if international else [])
 
 
 def _with_kind(kind: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,15 @@ from typing import Any
 from casework.settings import Settings
 
 
+def sender(settings: Settings) -> str:
+    """The From address of the office's outgoing mail (and the envelope sender of a reply)."""
+    return settings.smtp_from or f"casework@{settings.smtp_host}"
+
+
 def build(settings: Settings, payload: dict[str, Any]) -> EmailMessage:
     """The message a row's ``payload`` describes (see the module's docstring)."""
     message = EmailMessage()
-    message["From"] = settings.smtp_from or f"casework@{settings.smtp_host}"
+    message["From"] = sender(settings)
     message["To"] = payload["to"]
     if payload.get("cc"):
         message["Cc"] = ", ".join(payload["cc"])

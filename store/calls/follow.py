@@ -214,17 +214,17 @@ class Follower:
         for call in merger.calls.values():
             (done if self._complete(fmt, call, watermark, idle) else pending).append(call)
         texts = dict(feed)
+        open_lines = sorted(n for call in pending for n in call.lines)
         # what waits outside the file: every open call's rows when it was rotated, else the rows
         # carried before that still have no end
-        keep = sorted(n for call in pending for n in call.lines if final or n < 0)
-        carry = [texts[n] for n in keep]
+        carry = [texts[n] for n in open_lines if final or n < 0]
         if sum(len(line) for line in carry) > MAX_CARRIED_BYTES:
             log.warning(
                 "calls follow: %s: %s open calls at rotation; counting them as they stand",
                 self.path,
                 len(pending),
             )
-            done, pending, carry = done + pending, [], []
+            done, pending, open_lines, carry = done + pending, [], [], []
         family = READERS[fmt].FAMILY
         rows = []
         for call in done:
@@ -241,13 +241,11 @@ class Follower:
                 return True
         result.lines, result.pending = len(lines), len(pending)
         header = state.header or old_header
-        state.carried = json.dumps({"header": header, "rows": carry}) if carry else ""
-        still_open = [texts[n] for n in sorted(n for call in pending for n in call.lines)]
-        self._open = json.dumps({"header": header, "rows": still_open}) if still_open else ""
+        state.carried = _carried(header, carry)
+        self._open = _carried(header, [texts[n] for n in open_lines])
         # The position moves to the first line of the oldest call still waiting in the file, else
         # past the data.
-        in_file = [n for call in pending for n in call.lines if n > 0 and not final]
-        first_pending = min(in_file, default=None)
+        first_pending = None if final else next((n for n in open_lines if n > 0), None)
         if first_pending is None or first_pending not in decoded.offsets:
             consumed = len(data)
         else:
@@ -306,6 +304,11 @@ class Follower:
             stop.wait(every)
         if self.handle is not None:
             self.handle.close()
+
+
+def _carried(header: str, rows: list[str]) -> str:
+    """``calls_follow.carried``: the rows and the header they are read with; "" for none."""
+    return json.dumps({"header": header, "rows": rows}) if rows else ""
 
 
 def text_fields(line: str) -> list[str]:
